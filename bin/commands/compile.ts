@@ -1,0 +1,6 @@
+// `snnc compile`: placeholder until the command is implemented.
+
+export async function run(_argv: string[]): Promise<number> {
+  console.error('snnc compile: not implemented yet');
+  return 1;
+}
