@@ -32,7 +32,7 @@ export function createOptimizerState(weights: TensorMap): OptimizerState {
  * Updates `weights` and `state` in place with one AdamW step on `grads` and returns the
  * global gradient norm before clipping. In order: clip the norm over all layers to 1,
  * decay the weights, take the bias-corrected Adam step, clamp to [-4, 4].
- * Throws `NonFiniteError` naming the layer when a gradient is NaN or infinite; the check
+ * Throws `NonFiniteError` naming the layer when a gradient is NaN or infinite. The check
  * runs before anything changes, so weights and state are then left as they were.
  */
 export function adamWStep(

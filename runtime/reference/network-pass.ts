@@ -8,7 +8,7 @@ import { lifBackward, lifForward, type LifTrace, type NeuronParams } from './lif
 import { poolingBackward, poolingForward } from './pooling';
 import { synapseForward, synapseInputGrad, synapseWeightGrad } from './synapse';
 
-/** What the forward pass keeps for one layer. */
+/** Forward-pass record of one layer, kept for the backward pass. */
 export interface LayerRecord {
   layer: Layer;
   /** The PSP the layer received, `[batch, c, h, w, T]`. */

@@ -59,8 +59,8 @@ export function poolingBackward(layer: PoolingLayer, gradOutput: Float32Array, b
   return Float32Array.from(gradInput);
 }
 
-function checkLength(layer: PoolingLayer, what: string, values: Float32Array, expected: number): void {
+function checkLength(layer: PoolingLayer, tensorName: string, values: Float32Array, expected: number): void {
   if (values.length !== expected) {
-    throw new Error(`layer '${layer.name}': ${what} has ${values.length} values, expected ${expected}`);
+    throw new Error(`layer '${layer.name}': ${tensorName} has ${values.length} values, expected ${expected}`);
   }
 }

@@ -241,8 +241,8 @@ export function synapseWeightGrad(
     : linearWeightGrad(layer, inputPsp, gradCurrent, batch, nSteps);
 }
 
-function checkLength(layer: SynapseLayer, what: string, values: Float32Array, expected: number): void {
+function checkLength(layer: SynapseLayer, tensorName: string, values: Float32Array, expected: number): void {
   if (values.length !== expected) {
-    throw new Error(`layer '${layer.name}': ${what} has ${values.length} values, expected ${expected}`);
+    throw new Error(`layer '${layer.name}': ${tensorName} has ${values.length} values, expected ${expected}`);
   }
 }
