@@ -128,7 +128,7 @@ export function parseYaml(text: string, diagnostics: DiagnosticList): ParsedSpec
     return null;
   }
 
-  reportDuplicateKeys(root, [], locator, diagnostics, document);
+  reportDuplicateKeys(root, [], locator, diagnostics);
   const data = document.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
   return { data, locator };
 }
@@ -138,10 +138,9 @@ function reportDuplicateKeys(
   path: KeyPath,
   locator: SourceLocator,
   diagnostics: DiagnosticList,
-  document: Document,
 ): void {
   if (isSeq(node)) {
-    node.items.forEach((item, index) => reportDuplicateKeys(item as Node | null, [...path, index], locator, diagnostics, document));
+    node.items.forEach((item, index) => reportDuplicateKeys(item as Node | null, [...path, index], locator, diagnostics));
     return;
   }
   if (!isMap(node)) {
@@ -162,7 +161,7 @@ function reportDuplicateKeys(
         `duplicate key '${name}', first set on line ${earlier}; keep one of them`,
       );
     }
-    reportDuplicateKeys(pair.value as Node | null, [...path, name], locator, diagnostics, document);
+    reportDuplicateKeys(pair.value as Node | null, [...path, name], locator, diagnostics);
   }
 }
 

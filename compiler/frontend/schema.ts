@@ -245,7 +245,9 @@ function reportError(error: ErrorObject, data: unknown, locator: SourceLocator, 
     }
     default: {
       const phrase = expected ?? fallbackPhrase(error);
-      diagnostics.error(locator.value(path), path, `must be ${phrase}, got ${describeValue(error.data)}`);
+      const quoted = error.keyword === 'type' && isQuotedNumber(error.data) && ['number', 'integer'].includes(String(error.params.type));
+      const fix = quoted ? ', so remove the quotes' : '';
+      diagnostics.error(locator.value(path), path, `must be ${phrase}, got ${describeValue(error.data)}${fix}`);
     }
   }
 }
@@ -270,6 +272,10 @@ function unknownKeyMessage(key: string, valid: string[], context: string | undef
   const suggestion = nearestName(key, valid);
   const hint = suggestion === null ? '' : ` (did you mean '${suggestion}'?)`;
   return `unknown key '${key}'${hint}; valid keys${where}: ${valid.join(', ')}`;
+}
+
+function isQuotedNumber(value: unknown): boolean {
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value));
 }
 
 /** Phrases a keyword's limit when the schema has no description. */

@@ -191,6 +191,23 @@ Layers:
     ],
   },
   {
+    name: 'quoted number',
+    yaml: `Network:
+  n_steps: "5"
+  loss: kernel
+  n_class: 3
+  tau_m: 5
+  tau_s: 3
+  input_shape: [1, 4, 4]
+Layers:
+  output:
+    type: linear
+    n_inputs: 16
+    n_outputs: 3
+`,
+    errors: ["spec.yaml:2:12 Network.n_steps: must be a positive integer, got '5', so remove the quotes"],
+  },
+  {
     name: 'negative kernel size',
     yaml: `Network:
   n_steps: 5
