@@ -3,7 +3,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataError } from '../../runtime/data';
-import { CheckpointError, checkCheckpointSpec, classNames, evaluate, formatConfusion, readCheckpoint } from '../../runtime/train';
+import {
+  CheckpointError,
+  checkCheckpointSpec,
+  classNames,
+  createProgressReporter,
+  evaluate,
+  formatConfusion,
+  readCheckpoint,
+} from '../../runtime/train';
 import {
   BACKENDS,
   CommandError,
@@ -92,7 +100,15 @@ async function evaluateFromCommandLine(argv: string[], dependencies: CommandDepe
 
   try {
     engine.setWeights(checkpoint.weights);
-    const evaluation = await evaluate(engine, data.test, { batchSize, limit: limitTest ?? null });
+    const progress = output.progressStream ? createProgressReporter(output.progressStream) : undefined;
+    const total = Math.min(data.test.length, limitTest ?? Infinity);
+    progress?.start('test', total, 0);
+    const evaluation = await evaluate(engine, data.test, {
+      batchSize,
+      limit: limitTest ?? null,
+      onProgress: (done) => progress?.update(done),
+    });
+    progress?.stop();
     if (evaluation === null) throw new Error('evaluation stopped without a signal');
 
     const correct = evaluation.confusion.reduce((sum, row, c) => sum + row[c], 0);

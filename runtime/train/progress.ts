@@ -2,9 +2,10 @@
 
 import cliProgress from 'cli-progress';
 
-/** Receives the number of training examples done in the current epoch. */
+/** Receives the number of examples done in one pass over a data set, such as a training epoch. */
 export interface ProgressReporter {
-  start(epoch: number, epochs: number, total: number, done: number): void;
+  /** Starts a pass named `label`, e.g. `epoch 3/20`, over `total` examples of which `done` are done. */
+  start(label: string, total: number, done: number): void;
   update(done: number): void;
   stop(): void;
 }
@@ -23,6 +24,10 @@ export function formatDuration(seconds: number): string {
   if (total < 60) return `${total}s`;
   if (total < 3600) return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s`;
   return `${Math.floor(total / 3600)}h${String(Math.floor((total % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function timeLeft(remaining: number, rate: number): string {
+  return rate > 0 ? formatDuration(remaining / rate) : '?';
 }
 
 /** Measures images per second from the examples done since this session started the epoch. */
@@ -44,27 +49,29 @@ class RateMeter {
 class BarReporter implements ProgressReporter {
   private bar: cliProgress.SingleBar;
   private meter = new RateMeter();
+  private total = 0;
 
   constructor(stream: NodeJS.WriteStream) {
     this.bar = new cliProgress.SingleBar(
       {
         stream,
-        format: 'epoch {epoch} |{bar}| {percentage}% {value}/{total} images | {rate} img/s | {eta_formatted} left',
+        format: '{label} |{bar}| {percentage}% {value}/{total} images | {rate} img/s | {left} left',
         hideCursor: true,
         clearOnComplete: true,
-        etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
   }
 
-  start(epoch: number, epochs: number, total: number, done: number): void {
+  start(label: string, total: number, done: number): void {
     this.meter.reset(done);
-    this.bar.start(total, done, { epoch: `${epoch}/${epochs}`, rate: '-' });
+    this.total = total;
+    this.bar.start(total, done, { label, rate: '-', left: '?' });
   }
 
   update(done: number): void {
-    this.bar.update(done, { rate: this.meter.rate(done).toFixed(0) });
+    const rate = this.meter.rate(done);
+    this.bar.update(done, { rate: rate.toFixed(0), left: timeLeft(this.total - done, rate) });
   }
 
   stop(): void {
@@ -80,9 +87,9 @@ class LineReporter implements ProgressReporter {
 
   constructor(private stream: NodeJS.WriteStream) {}
 
-  start(epoch: number, epochs: number, total: number, done: number): void {
+  start(label: string, total: number, done: number): void {
     this.meter.reset(done);
-    this.label = `epoch ${epoch}/${epochs}`;
+    this.label = label;
     this.total = total;
     this.nextTenth = Math.floor((done / Math.max(total, 1)) * 10) + 1;
   }
@@ -91,7 +98,7 @@ class LineReporter implements ProgressReporter {
     if (this.total === 0 || done < (this.nextTenth * this.total) / 10 || this.nextTenth > 10) return;
     this.nextTenth = Math.floor((done / this.total) * 10) + 1;
     const rate = this.meter.rate(done);
-    const left = rate > 0 ? formatDuration((this.total - done) / rate) : '?';
+    const left = timeLeft(this.total - done, rate);
     const percent = Math.floor((done / this.total) * 100);
     this.stream.write(`${this.label}  ${percent}%  ${done}/${this.total} images  ${rate.toFixed(0)} img/s  ${left} left\n`);
   }

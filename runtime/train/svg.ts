@@ -13,7 +13,8 @@ export function confusionSvg(confusion: number[][], classNames: string[], title:
   const labelWidth = Math.max(40, 7 * Math.max(...labels.map((label) => label.length)) + 16);
   const left = labelWidth + 24;
   const top = 64;
-  const width = left + n * cell + 20;
+  // Helvetica at 15 px averages about 8 px per character; the title must fit.
+  const width = Math.max(left + n * cell + 20, 8 * title.length + 40);
   const height = top + n * cell + labelWidth + 30;
 
   const parts: string[] = [];
@@ -65,7 +66,7 @@ export function curvesSvg(history: EpochMetrics[], title: string): string {
   const panelWidth = 420;
   const panelHeight = 260;
   const width = 2 * panelWidth + 60;
-  const height = panelHeight + 110;
+  const height = panelHeight + 60;
 
   const parts: string[] = [svgOpen(width, height)];
   parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" ${FONT}>${escapeXml(title)}</text>`);
@@ -119,9 +120,11 @@ function linePanel(x0: number, y0: number, width: number, height: number, title:
       const [cx, cy] = point.split(',');
       parts.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${s.colour}"/>`);
     }
-    const legendY = plotTop + 14 + index * 16;
-    parts.push(`<line x1="${plotLeft + 10}" y1="${legendY - 4}" x2="${plotLeft + 28}" y2="${legendY - 4}" stroke="${s.colour}" stroke-width="2"/>`);
-    parts.push(`<text x="${plotLeft + 32}" y="${legendY}" font-size="11" ${FONT}>${escapeXml(s.label)}</text>`);
+    // The legend sits in a row under the axis label, so it never covers a curve.
+    const legendX = plotLeft + index * 90;
+    const legendY = plotTop + plotHeight + 52;
+    parts.push(`<line x1="${legendX}" y1="${legendY - 4}" x2="${legendX + 18}" y2="${legendY - 4}" stroke="${s.colour}" stroke-width="2"/>`);
+    parts.push(`<text x="${legendX + 22}" y="${legendY}" font-size="11" ${FONT}>${escapeXml(s.label)}</text>`);
   });
   return parts.join('\n');
 }

@@ -88,7 +88,7 @@ async function trainEpochs(options: TrainOptions): Promise<TrainOutcome> {
     }
     const order = state.order;
 
-    options.progress?.start(epoch, settings.epochs, trainSize, Math.min(state.batchesDone * settings.batchSize, trainSize));
+    options.progress?.start(`epoch ${epoch}/${settings.epochs}`, trainSize, Math.min(state.batchesDone * settings.batchSize, trainSize));
     const epochBatches = batches(options.train, order, settings.batchSize, network.nSteps, augmentRng(settings.seed, epoch), {
       startBatch: state.batchesDone,
     });
