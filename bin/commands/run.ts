@@ -155,6 +155,11 @@ async function trainFromCommandLine(
   const resume = flags.resume === undefined ? undefined : loadResumeCheckpoint(flags.resume, network, flags.generatedDir);
   const settings = resolveSettings(network, flags, resume);
   const runDir = resolve(flags.out ?? (resume ? dirname(flags.resume!) : defaultRunDir(network.name)));
+  if (resume === undefined && existsSync(join(runDir, 'last.ckpt'))) {
+    throw new CommandError(
+      `${runDir} already holds a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
+    );
+  }
   probeWritable(runDir);
 
   const data = await openTrainingData(network, flags.data, dependencies);
@@ -168,6 +173,7 @@ async function trainFromCommandLine(
       specFile: network.specFile,
       specHash: network.specHash,
       generatedDir: resolve(flags.generatedDir),
+      flags,
       settings,
       backend: engine.backend,
       requestedBackend: flags.backend,

@@ -63,6 +63,8 @@ test('short run writes the complete run directory', async () => {
 
   const config = readJson(join(runDir, 'config.json'));
   assert.equal(config.settings, { epochs: 2, batchSize: 4, lr: 0.01, seed: 5, limitTrain: null, limitTest: null });
+  assert.is(config.flags.epochs, 2);
+  assert.is(config.network.specHash, network.specHash);
   assert.is(config.backend, 'reference');
   assert.is(config.specHash, network.specHash);
   assert.match(config.data.description, /synthetic patterns/);
@@ -95,6 +97,21 @@ test('unwritable run directory is rejected before training', async () => {
   assert.match(output.errors[0], /--out DIR/);
   assert.is(dependencies.enginesOpened, 0);
   assert.equal(output.lines, []);
+});
+
+test('existing run directory needs --resume', async () => {
+  const runDir = join(temporaryDirectory(), 'run');
+  assert.is(await runCommand([generatedDir, '--epochs', '1', '--out', runDir], fakeDependencies(network), captureOutput()), 0);
+  const before = readFileSync(join(runDir, 'last.ckpt'));
+
+  const output = captureOutput();
+  const code = await runCommand([generatedDir, '--out', runDir], fakeDependencies(network), output);
+  assert.is(code, 1);
+  assert.is(
+    output.errors[0],
+    `snnc run: ${runDir} already holds a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
+  );
+  assert.ok(readFileSync(join(runDir, 'last.ckpt')).equals(before), 'the earlier checkpoint is untouched');
 });
 
 const badFlags: Array<[string[], RegExp]> = [
