@@ -1,0 +1,358 @@
+// Runtime, gpu.js engine: builds a generated model's kernels on one gpu.js backend and runs
+// the manifest's schedule for forward, TSSL-BP backward and AdamW. No Node-only imports, so
+// it also runs from a browser bundle.
+
+import type { GPU } from 'gpu.js';
+import { sampleSize, type Network } from '../../common/network';
+import { NonFiniteError, type Batch, type Engine, type OptimizerState, type PassOptions, type PassResult, type StepResult, type TensorMap } from '../engine';
+import { initialWeights } from '../init';
+import { lossAndGradient } from '../loss';
+import { ADAM_BETA1, ADAM_BETA2, CLIP_EPSILON, MAX_GRAD_NORM } from '../optimizer';
+import { Rng } from '../rng';
+import type { Manifest, ManifestKernel, ScalarName } from './manifest';
+
+/** The exports of a generated `kernels.js`: kernel functions by name. */
+export type GeneratedKernels = Record<string, unknown>;
+
+export interface CreateEngineOptions {
+  gpu: GPU;
+  backend: string;
+  /** Largest batch the engine runs; smaller batches are padded. */
+  batchSize: number;
+  /** Seed of the initial weights (default 0). */
+  seed?: number;
+}
+
+/** What a buffer holds between kernels: a host array, or a device texture or buffer handle. */
+type DeviceValue = Float32Array | { toArray(): unknown; delete?(): void };
+type RunnableKernel = ((...args: unknown[]) => unknown) & { destroy?(): void };
+
+const DEVICE_BACKENDS = new Set(['webgl2', 'headlessgl', 'webgpu', 'webgl', 'gpu']);
+
+/** Builds an engine for `manifest` from the functions of its `kernels.js`. */
+export async function createEngine(manifest: Manifest, kernels: GeneratedKernels, options: CreateEngineOptions): Promise<Engine> {
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new Error(`batch size ${options.batchSize} is invalid; use a positive integer`);
+  }
+  return new GpuEngine(manifest, kernels, options);
+}
+
+function kernelFunction(kernel: ManifestKernel, kernels: GeneratedKernels): unknown {
+  const exported = kernels[kernel.name];
+  if (typeof exported === 'function') return exported;
+  return new Function(`return ${kernel.source}`)();
+}
+
+function isHostArray(value: DeviceValue): value is Float32Array {
+  return value instanceof Float32Array;
+}
+
+class GpuEngine implements Engine {
+  readonly network: Network;
+  readonly backend: string;
+
+  private readonly built = new Map<string, RunnableKernel>();
+  private readonly buffers = new Map<string, DeviceValue>();
+  private readonly kernelByName = new Map<string, ManifestKernel>();
+  private readonly scalars: Record<ScalarName, number> = { gradScale: 1, lr: 0, biasCorrection1: 1, biasCorrection2: 1, inverseBatch: 1 };
+  private readonly ones = new Map<string, Float32Array>();
+  private step = 0;
+  private readonly onDevice: boolean;
+  /** Host copies of parameter buffers on backends whose reads are asynchronous (webgpu). */
+  private readonly hostParameters = new Map<string, Float32Array>();
+
+  constructor(
+    private readonly manifest: Manifest,
+    kernels: GeneratedKernels,
+    private readonly options: CreateEngineOptions,
+  ) {
+    this.network = manifest.network;
+    this.backend = options.backend;
+    this.onDevice = DEVICE_BACKENDS.has(options.backend);
+
+    for (const kernel of manifest.kernels) {
+      this.kernelByName.set(kernel.name, kernel);
+      this.built.set(kernel.name, this.buildKernel(kernel, kernels));
+    }
+    this.setWeights(initialWeights(this.network, new Rng(options.seed ?? 0)));
+  }
+
+  private buildKernel(kernel: ManifestKernel, kernels: GeneratedKernels): RunnableKernel {
+    const argumentTypes: Record<string, string> = {};
+    for (const arg of kernel.args) argumentTypes[arg.name] = arg.scalar !== undefined ? 'Float' : 'Array';
+    const size = this.outputSize(kernel.output);
+    const settings = {
+      output: [size],
+      constants: { batch: this.options.batchSize },
+      argumentTypes,
+      asyncMode: true,
+      pipeline: this.onDevice,
+      immutable: this.onDevice,
+      precision: 'single',
+      tactic: 'precision',
+      loopMaxIterations: 1 << 20,
+    };
+    const create = this.options.gpu.createKernel as unknown as (fn: unknown, settings: unknown) => RunnableKernel;
+    return create.call(this.options.gpu, kernelFunction(kernel, kernels), settings);
+  }
+
+  private outputSize(output: { perSample: number; fixed: number }): number {
+    return Math.max(1, output.perSample * this.options.batchSize + output.fixed);
+  }
+
+  private parameterLayers() {
+    return this.manifest.parameters;
+  }
+
+  // ---- buffers
+
+  private async read(name: string): Promise<Float32Array> {
+    const value = this.buffers.get(name);
+    if (value === undefined) throw new Error(`engine: buffer ${name} has not been written yet`);
+    if (isHostArray(value)) return value;
+    const array = await value.toArray();
+    return array instanceof Float32Array ? array : Float32Array.from(array as ArrayLike<number>);
+  }
+
+  private store(name: string, value: DeviceValue): void {
+    const previous = this.buffers.get(name);
+    if (previous !== undefined && previous !== value && !isHostArray(previous)) previous.delete?.();
+    this.buffers.set(name, value);
+  }
+
+  private onesFor(mask: string, size: number): Float32Array {
+    let ones = this.ones.get(mask);
+    if (ones === undefined || ones.length !== size) {
+      ones = new Float32Array(size).fill(1);
+      this.ones.set(mask, ones);
+    }
+    return ones;
+  }
+
+  private checkBatch(batch: Batch): void {
+    const capacity = this.options.batchSize;
+    if (!Number.isInteger(batch.size) || batch.size < 1 || batch.size > capacity) {
+      throw new Error(`batch of ${batch.size} samples does not fit this engine's batch size ${capacity}; open the engine with a larger batchSize`);
+    }
+    const perSample = sampleSize(this.network.inputShape) * (this.network.inputEncoding === 'events' ? this.network.nSteps : 1);
+    if (batch.input.length < batch.size * perSample) {
+      throw new Error(`batch input has ${batch.input.length} values but ${batch.size} samples need ${batch.size * perSample}`);
+    }
+    if (batch.labels.length < batch.size) throw new Error(`batch has ${batch.labels.length} labels for ${batch.size} samples`);
+  }
+
+  /** Uploads the input, labels (-1 marks padding) and dropout masks, padded to the engine's batch size. */
+  private feed(batch: Batch, masks: TensorMap | undefined): void {
+    this.checkBatch(batch);
+    const capacity = this.options.batchSize;
+    const perSample = sampleSize(this.network.inputShape) * (this.network.inputEncoding === 'events' ? this.network.nSteps : 1);
+    const input = new Float32Array(capacity * perSample);
+    input.set(batch.input.subarray(0, batch.size * perSample));
+    this.store(this.manifest.feeds.input, input);
+
+    const labels = new Float32Array(capacity).fill(-1);
+    for (let n = 0; n < batch.size; n++) labels[n] = batch.labels[n];
+    this.store(this.manifest.feeds.labels, labels);
+
+    for (const [layer, buffer] of Object.entries(this.manifest.feeds.masks)) {
+      const dropout = this.network.layers.find((candidate) => candidate.name === layer);
+      const neurons = dropout === undefined ? 0 : sampleSize(dropout.inShape);
+      const given = masks?.[layer];
+      if (given === undefined) {
+        this.store(buffer, this.onesFor(buffer, capacity * neurons));
+        continue;
+      }
+      if (given.length < batch.size * neurons) {
+        throw new Error(`dropout mask for layer '${layer}' has ${given.length} values but ${batch.size} samples need ${batch.size * neurons}`);
+      }
+      const padded = new Float32Array(capacity * neurons);
+      padded.set(given.subarray(0, Math.min(given.length, capacity * neurons)));
+      this.store(buffer, padded);
+    }
+    this.scalars.inverseBatch = 1 / batch.size;
+  }
+
+  // ---- running the schedule
+
+  private async runKernel(name: string): Promise<void> {
+    const kernel = this.kernelByName.get(name);
+    const built = this.built.get(name);
+    if (kernel === undefined || built === undefined) throw new Error(`engine: the manifest schedules unknown kernel '${name}'`);
+    const args = kernel.args.map((arg) => {
+      if (arg.scalar !== undefined) return this.scalars[arg.scalar];
+      const value = this.buffers.get(arg.buffer as string);
+      if (value === undefined) throw new Error(`engine: kernel ${name} reads buffer ${arg.buffer} before any kernel wrote it`);
+      return value;
+    });
+    const result = (await built(...args)) as DeviceValue;
+    this.store(kernel.output.buffer, result);
+  }
+
+  private async runList(names: string[], host: (step: string) => Promise<void>): Promise<void> {
+    for (const name of names) {
+      if (name.startsWith('host:')) await host(name.slice('host:'.length));
+      else await this.runKernel(name);
+    }
+  }
+
+  private async outputPsp(size: number): Promise<Float32Array> {
+    const all = await this.read(this.manifest.outputs.outputPsp);
+    return all.slice(0, size * this.network.nClass * this.network.nSteps);
+  }
+
+  private async forwardAndBackward(batch: Batch, options: PassOptions | undefined): Promise<{ loss: number; outputPsp: Float32Array }> {
+    this.feed(batch, options?.dropoutMasks);
+    let loss = NaN;
+    let outputPsp: Float32Array = new Float32Array(0);
+    await this.runList(this.manifest.schedule.forward, async (step) => {
+      if (step !== 'loss') return;
+      outputPsp = await this.outputPsp(batch.size);
+      loss = lossAndGradient(this.network, outputPsp, batch.labels, batch.size).loss;
+    });
+    if (!Number.isFinite(loss)) throw new NonFiniteError('loss', loss);
+    await this.runList(this.manifest.schedule.backward, async () => {});
+    return { loss, outputPsp };
+  }
+
+  private async readActivations(size: number): Promise<TensorMap> {
+    const activations: TensorMap = {};
+    for (const activation of this.manifest.activations) {
+      for (const kernel of activation.kernels) await this.runKernel(kernel);
+      const shape = this.manifest.buffers.find((buffer) => buffer.name === activation.buffer);
+      const values = await this.read(activation.buffer);
+      activations[activation.name] = values.slice(0, size * (shape?.perSample ?? values.length / this.options.batchSize));
+    }
+    return activations;
+  }
+
+  async forwardBackward(batch: Batch, options?: PassOptions): Promise<PassResult> {
+    const { loss, outputPsp } = await this.forwardAndBackward(batch, options);
+    const weightGrads: TensorMap = {};
+    for (const [layer, buffer] of Object.entries(this.manifest.outputs.weightGrads)) {
+      const values = (await this.read(buffer)).slice();
+      for (const value of values) if (!Number.isFinite(value)) throw new NonFiniteError(layer, value);
+      weightGrads[layer] = values;
+    }
+    const result: PassResult = { loss, outputPsp, weightGrads };
+    if (options?.keepActivations) result.activations = await this.readActivations(batch.size);
+    return result;
+  }
+
+  async trainStep(batch: Batch, lr: number, options?: PassOptions): Promise<StepResult> {
+    const { loss, outputPsp } = await this.forwardAndBackward(batch, options);
+    let gradNorm = 0;
+    await this.runList(this.manifest.schedule.optimizer, async (step) => {
+      if (step !== 'clip_scale') return;
+      gradNorm = await this.globalGradNorm();
+      this.step += 1;
+      this.scalars.gradScale = gradNorm > MAX_GRAD_NORM ? MAX_GRAD_NORM / (gradNorm + CLIP_EPSILON) : 1;
+      this.scalars.lr = lr;
+      this.scalars.biasCorrection1 = 1 - Math.pow(ADAM_BETA1, this.step);
+      this.scalars.biasCorrection2 = 1 - Math.pow(ADAM_BETA2, this.step);
+    });
+    await this.refreshHostParameters();
+    return { loss, outputPsp, gradNorm };
+  }
+
+  /** Adds the partial sums of squares; throws `NonFiniteError` naming the first layer with a NaN or infinity. */
+  private async globalGradNorm(): Promise<number> {
+    let squared = 0;
+    for (const [layer, buffer] of Object.entries(this.manifest.outputs.gradSquares)) {
+      let layerSum = 0;
+      for (const partial of await this.read(buffer)) layerSum += partial;
+      if (!Number.isFinite(layerSum)) throw new NonFiniteError(layer, layerSum);
+      squared += layerSum;
+    }
+    return Math.sqrt(squared);
+  }
+
+  async forward(batch: Batch): Promise<Float32Array> {
+    this.feed(batch, undefined);
+    await this.runList(this.manifest.schedule.evaluate, async () => {});
+    return this.outputPsp(batch.size);
+  }
+
+  // ---- weights and optimiser state
+
+  private async packed(layer: string): Promise<Float32Array> {
+    const parameter = this.parameterLayers().find((candidate) => candidate.layer === layer);
+    if (parameter === undefined) throw new Error(`engine: no trainable layer '${layer}'`);
+    return this.read(parameter.buffer);
+  }
+
+  /** Keeps host copies of the parameters where device reads are asynchronous, so getWeights stays synchronous. */
+  private async refreshHostParameters(): Promise<void> {
+    if (this.backend !== 'webgpu') return;
+    for (const parameter of this.parameterLayers()) this.hostParameters.set(parameter.buffer, (await this.read(parameter.buffer)).slice());
+  }
+
+  private packedSync(buffer: string): Float32Array | null {
+    const value = this.buffers.get(buffer);
+    if (value === undefined) return null;
+    if (isHostArray(value)) return value;
+    const cached = this.hostParameters.get(buffer);
+    if (cached !== undefined) return cached;
+    const array = value.toArray();
+    if (array instanceof Promise) throw new Error(`engine: reading weights from the ${this.backend} backend is asynchronous; use the engine's async methods`);
+    return array instanceof Float32Array ? array : Float32Array.from(array as ArrayLike<number>);
+  }
+
+  getWeights(): TensorMap {
+    const weights: TensorMap = {};
+    for (const parameter of this.parameterLayers()) {
+      const packed = this.packedSync(parameter.buffer) as Float32Array;
+      weights[parameter.layer] = packed.slice(0, parameter.size);
+    }
+    return weights;
+  }
+
+  setWeights(weights: TensorMap): void {
+    for (const parameter of this.parameterLayers()) {
+      const values = weights[parameter.layer];
+      if (values === undefined) throw new Error(`setWeights: missing weights for layer '${parameter.layer}'`);
+      if (values.length !== parameter.size) {
+        throw new Error(`setWeights: layer '${parameter.layer}' needs ${parameter.size} weights [${parameter.shape.join(', ')}], got ${values.length}`);
+      }
+      const current = this.packedSync(parameter.buffer);
+      const packed = current === null ? new Float32Array(3 * parameter.size) : current.slice();
+      packed.set(values, 0);
+      this.store(parameter.buffer, packed);
+      this.hostParameters.delete(parameter.buffer);
+    }
+  }
+
+  getOptimizerState(): OptimizerState {
+    const m: TensorMap = {};
+    const v: TensorMap = {};
+    for (const parameter of this.parameterLayers()) {
+      const packed = this.packedSync(parameter.buffer) as Float32Array;
+      m[parameter.layer] = packed.slice(parameter.size, 2 * parameter.size);
+      v[parameter.layer] = packed.slice(2 * parameter.size, 3 * parameter.size);
+    }
+    return { step: this.step, m, v };
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    for (const parameter of this.parameterLayers()) {
+      const m = state.m[parameter.layer];
+      const v = state.v[parameter.layer];
+      if (m === undefined || v === undefined || m.length !== parameter.size || v.length !== parameter.size) {
+        throw new Error(`setOptimizerState: layer '${parameter.layer}' needs moments of ${parameter.size} values each`);
+      }
+      const packed = (this.packedSync(parameter.buffer) as Float32Array).slice();
+      packed.set(m, parameter.size);
+      packed.set(v, 2 * parameter.size);
+      this.store(parameter.buffer, packed);
+      this.hostParameters.delete(parameter.buffer);
+    }
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const kernel of this.built.values()) kernel.destroy?.();
+    this.built.clear();
+    this.buffers.clear();
+    this.options.gpu.destroy();
+  }
+}
+
