@@ -15,7 +15,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const chromiumPath = process.env.SNNC_CHROMIUM ?? '/usr/bin/chromium';
 
 // SwiftShader backs both WebGL2 (through ANGLE) and WebGPU, so the tests need no GPU.
-// The network and sync switches keep the browser from reaching any host.
+// The network, update and sync switches turn off Chromium's own background requests.
 const chromiumArgs = [
   '--no-sandbox',
   '--disable-background-networking',
@@ -191,7 +191,8 @@ function forwardPageErrors(page: Page): void {
 }
 
 /**
- * Opens one page on first use and shares it between the tests of a suite.
+ * Opens one page on first use and shares it between the tests of a suite. `source` is the
+ * entry module's text, or a function that prepares it (compiling models, say) on first use.
  *
  * Open the page from inside a test, not from a `before` hook: uvu 0.5 drops an error thrown
  * by a `before` hook and exits 0, while an error inside a test fails the run.
@@ -201,19 +202,24 @@ export class SharedPage {
 
   constructor(
     private readonly label: string,
-    private readonly source: string,
+    private readonly source: string | (() => Promise<string>),
     private readonly resolveDir: string = repoRoot,
   ) {}
 
   get(): Promise<BrowserPage> {
-    this.opening ??= BrowserPage.open(this.source, this.resolveDir).then((page) => {
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private async open(): Promise<BrowserPage> {
+    const source = typeof this.source === 'string' ? this.source : await this.source();
+    return BrowserPage.open(source, this.resolveDir).then((page) => {
       const { bundleMs, launchMs, loadMs } = page.timings;
       console.log(
         `${this.label}: bundle ${bundleMs.toFixed(0)} ms, Chromium launch ${launchMs.toFixed(0)} ms, page load ${loadMs.toFixed(0)} ms`,
       );
       return page;
     });
-    return this.opening;
   }
 
   async close(): Promise<void> {
