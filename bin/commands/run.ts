@@ -177,7 +177,7 @@ async function trainFromCommandLine(
       settings,
       backend: engine.backend,
       requestedBackend: flags.backend,
-      data: { description: data.description, dataDir: flags.data ?? network.dataPath },
+      data: { description: data.description, dataFlag: flags.data ?? null, specDataPath: network.dataPath },
       resumedFrom: flags.resume === undefined ? null : resolve(flags.resume),
       startedAt: new Date().toISOString(),
       node: process.version,
@@ -337,7 +337,8 @@ export async function loadNetwork(generatedDir: string, dependencies: CommandDep
   try {
     return (await dependencies.readManifest(generatedDir)).network;
   } catch (error) {
-    throw new CommandError(`cannot read ${join(generatedDir, 'manifest.json')}: ${(error as Error).message}; run \`${compileHint}\` again`);
+    // The manifest reader's messages name the file and the fix already.
+    throw new CommandError((error as Error).message.split('\n')[0]);
   }
 }
 
@@ -408,14 +409,23 @@ export async function openEngineWithLog(
   output: CommandOutput,
 ): Promise<Engine> {
   let printed = false;
-  const engine = await dependencies.openEngine(generatedDir, {
-    backend,
-    batchSize,
-    log: (line) => {
-      printed = true;
-      output.log(line);
-    },
-  });
+  let engine: Engine;
+  try {
+    engine = await dependencies.openEngine(generatedDir, {
+      backend,
+      batchSize,
+      log: (line) => {
+        printed = true;
+        output.log(line);
+      },
+    });
+  } catch (error) {
+    // Compared by name so that gpu.js loads only when an engine is opened.
+    if (error instanceof Error && error.name === 'BackendUnavailableError') {
+      throw new CommandError(`${error.message}; pick another with --backend (${BACKENDS.join(', ')})`);
+    }
+    throw error;
+  }
   if (!printed) output.log(`backend: ${engine.backend}`);
   return engine;
 }
