@@ -157,7 +157,7 @@ async function trainFromCommandLine(
   const runDir = resolve(flags.out ?? (resume ? dirname(flags.resume!) : defaultRunDir(network.name)));
   if (resume === undefined && existsSync(join(runDir, 'last.ckpt'))) {
     throw new CommandError(
-      `${runDir} already holds a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
+      `${runDir} already contains a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
     );
   }
   probeWritable(runDir);

@@ -109,7 +109,7 @@ test('existing run directory needs --resume', async () => {
   assert.is(code, 1);
   assert.is(
     output.errors[0],
-    `snnc run: ${runDir} already holds a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
+    `snnc run: ${runDir} already contains a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
   );
   assert.ok(readFileSync(join(runDir, 'last.ckpt')).equals(before), 'the earlier checkpoint is untouched');
 });
@@ -153,6 +153,21 @@ test('missing generated directory asks to compile first', async () => {
   const code = await runCommand([missing], fakeDependencies(network), output);
   assert.is(code, 1);
   assert.is(output.errors[0], `snnc run: generated directory ${missing} not found: run \`snnc compile SPEC\` first`);
+});
+
+test('spec file in place of generated directory', async () => {
+  const specFile = join(temporaryDirectory(), 'mnist.yaml');
+  writeFileSync(specFile, 'Network: {}\n');
+  const output = captureOutput();
+  assert.is(await runCommand([specFile], fakeDependencies(network), output), 1);
+  assert.is(output.errors[0], `snnc run: ${specFile} is a spec file: run \`snnc compile ${specFile}\` first, then pass generated/mnist`);
+});
+
+test('generated directory without manifest', async () => {
+  const emptyDir = temporaryDirectory();
+  const output = captureOutput();
+  assert.is(await runCommand([emptyDir], fakeDependencies(network), output), 1);
+  assert.is(output.errors[0], `snnc run: ${emptyDir} has no manifest.json: run \`snnc compile SPEC\` first`);
 });
 
 test('missing data folder is named', async () => {
