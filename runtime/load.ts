@@ -53,7 +53,9 @@ export const nodeProbes: BackendProbes = {
       webgpuProvided = true;
       return null;
     } catch (error) {
-      return `the 'webgpu' binding failed to load (${firstLine(error)})`;
+      // The native binding's message starts with a library path; the version that is missing is what matters.
+      const reason = firstLine(error).replace(/\s*\(required by [^)]*\)/, '').replace(/^\S+: /, '');
+      return `the 'webgpu' binding failed to load (${reason})`;
     }
   },
   async headlessgl() {

@@ -1,7 +1,14 @@
 // Code generation, assembly: builds `kernels.ts` (typed, one documented function per kernel)
-// with ts-morph and transpiles it into `kernels.js`, the module the runtime loads.
+// with ts-morph, and the same functions without types as `kernels.js`, the module the runtime loads.
 
-import { IndentationText, Project, ts, VariableDeclarationKind } from 'ts-morph';
+import {
+  IndentationText,
+  Project,
+  StructureKind,
+  VariableDeclarationKind,
+  type FunctionDeclarationStructure,
+  type StatementStructures,
+} from 'ts-morph';
 import type { IrModule } from '../ir/ir';
 import type { KernelContext } from './contexts';
 
@@ -24,16 +31,31 @@ const fileHeader = (module: IrModule) =>
     `// thread this.thread.x; tensors are flat float32 arrays [batch, channels, height, width, time].`,
   ].join('\n');
 
-/** Assembles every rendered kernel into the typed and the JavaScript module text. */
-export function assembleKernels(module: IrModule, kernels: RenderedKernel[]): AssembledKernels {
-  const project = new Project({
-    useInMemoryFileSystem: true,
-    manipulationSettings: { indentationText: IndentationText.TwoSpaces },
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, strict: true },
-  });
-  const file = project.createSourceFile('kernels.ts', `${fileHeader(module)}\n`);
+function kernelsObject(kernels: RenderedKernel[]): string {
+  return `{\n${kernels.map(({ context }) => `  ${context.group.name},`).join('\n')}\n}`;
+}
 
-  file.addInterface({
+/**
+ * Statements of the kernels module. With `typed`, parameters, returns and `this` carry their
+ * TypeScript types (kernels.ts); without, the same text is the JavaScript of kernels.js.
+ */
+function moduleStatements(kernels: RenderedKernel[], typed: boolean): StatementStructures[] {
+  const functions = kernels.map(
+    ({ context, body }): FunctionDeclarationStructure => ({
+      kind: StructureKind.Function,
+      name: context.group.name,
+      isExported: true,
+      docs: [context.header.join('\n')],
+      parameters: [
+        ...(typed ? [{ name: 'this', type: 'KernelThread' }] : []),
+        ...context.params.map((param) => ({ name: param.name, type: typed ? (param.scalar !== undefined ? 'number' : 'Float32Array') : undefined })),
+      ],
+      returnType: typed ? 'number' : undefined,
+      statements: body,
+    }),
+  );
+  const thread: StatementStructures = {
+    kind: StructureKind.Interface,
     name: 'KernelThread',
     isExported: true,
     docs: ['What gpu.js binds to `this` inside a kernel.'],
@@ -41,45 +63,36 @@ export function assembleKernels(module: IrModule, kernels: RenderedKernel[]): As
       { name: 'thread', type: '{ x: number; y: number; z: number }' },
       { name: 'constants', type: '{ batch: number }' },
     ],
-  });
-
-  for (const { context, body } of kernels) {
-    file.addFunction({
-      name: context.group.name,
-      isExported: true,
-      docs: [context.header.join('\n')],
-      parameters: [
-        { name: 'this', type: 'KernelThread' },
-        ...context.params.map((param) => ({ name: param.name, type: param.scalar !== undefined ? 'number' : 'Float32Array' })),
-      ],
-      returnType: 'number',
-      statements: body,
-    });
-  }
-
-  file.addVariableStatement({
+  };
+  const index: StatementStructures = {
+    kind: StructureKind.VariableStatement,
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
     docs: ['Every kernel by name, as the runtime looks them up.'],
-    declarations: [
-      {
-        name: 'kernels',
-        initializer: `{\n${kernels.map(({ context }) => `  ${context.group.name},`).join('\n')}\n}`,
-      },
-    ],
-  });
+    declarations: [{ name: 'kernels', initializer: kernelsObject(kernels) }],
+  };
+  return typed ? [thread, ...functions, index] : [...functions, index];
+}
 
-  const typescript = file.getFullText();
-  const javascript = ts.transpileModule(typescript, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, removeComments: false },
-  }).outputText;
+function indent(body: string): string {
+  return body
+    .split('\n')
+    .map((line) => (line === '' ? line : `  ${line}`))
+    .join('\n');
+}
+
+/** Assembles every rendered kernel into the typed and the JavaScript module text. */
+export function assembleKernels(module: IrModule, kernels: RenderedKernel[]): AssembledKernels {
+  // Each file is one structure printed once: adding statements one by one re-parses the file each time.
+  const project = new Project({ useInMemoryFileSystem: true, manipulationSettings: { indentationText: IndentationText.TwoSpaces } });
+  const leadingTrivia = `${fileHeader(module)}\n`;
+  const typescript = project.createSourceFile('kernels.ts', { leadingTrivia, statements: moduleStatements(kernels, true) }).getFullText();
+  const javascript = project.createSourceFile('kernels.js', { leadingTrivia, statements: moduleStatements(kernels, false) }).getFullText();
 
   const sources: Record<string, string> = {};
-  const jsProject = new Project({ useInMemoryFileSystem: true });
-  const jsFile = jsProject.createSourceFile('kernels.js', javascript);
-  for (const { context } of kernels) {
-    const fn = jsFile.getFunctionOrThrow(context.group.name);
-    sources[context.group.name] = fn.getText().replace(/^export\s+/, '');
+  for (const { context, body } of kernels) {
+    const params = context.params.map((param) => param.name).join(', ');
+    sources[context.group.name] = `function ${context.group.name}(${params}) {\n${indent(body)}\n}`;
   }
   return { typescript, javascript, sources };
 }

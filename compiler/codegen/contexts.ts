@@ -636,7 +636,8 @@ function encodeEvents(module: IrModule, group: KernelGroup): KernelContext {
     values: {
       summary: 'synaptic filter of the event input: a[t] = (1 - 1/tau_s) * a[t-1] + x[t], psp = a[t] / tau_s',
       indexLines: decomposeIndex('this.thread.x', [{ name: 't', size: T }], 'neuron'),
-      steps: Array.from({ length: T }, (_, k) => ({ k })),
+      steps: T,
+      stepList: Array.from({ length: T }, (_, k) => ({ k })),
       decay: float(1 - 1 / tauS),
       tauS: float(tauS),
     },

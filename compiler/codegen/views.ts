@@ -5,10 +5,13 @@
 import type { IrModule, Op } from '../ir/ir';
 import { viewChain } from '../passes/fuse';
 
-/** Tensors that exist as buffers: kernel outputs, feeds and parameters. */
+/**
+ * Tensors that exist as buffers during training: outputs of training kernels, feeds and
+ * parameters. Readback outputs are left out, because training kernels never wait for them.
+ */
 export function materialisedTensors(module: IrModule): Set<string> {
   const names = new Set<string>();
-  for (const kernel of module.kernels ?? []) if (kernel.kind !== 'host') names.add(kernel.output);
+  for (const kernel of module.kernels ?? []) if (kernel.kind !== 'host' && kernel.phase !== 'readback') names.add(kernel.output);
   for (const tensor of module.tensors) if (tensor.role === 'feed' || tensor.role === 'parameter') names.add(tensor.name);
   return names;
 }

@@ -335,7 +335,7 @@ function groupReadback(builder: GroupBuilder, module: IrModule): void {
 
 /** Fills in each group's materialised inputs and the forward tensors backward reads. */
 function linkGroups(module: IrModule, groups: KernelGroup[]): void {
-  const materialised = new Set(groups.filter((group) => group.kind !== 'host').map((group) => group.output));
+  const materialised = new Set(groups.filter((group) => group.kind !== 'host' && group.phase !== 'readback').map((group) => group.output));
   for (const tensor of module.tensors) if (tensor.role === 'feed' || tensor.role === 'parameter' || tensor.role === 'scalar') materialised.add(tensor.name);
 
   for (const group of groups) {

@@ -1,0 +1,70 @@
+// Generated kernels against the reference engine on random small networks (conv strides,
+// padding, dilation, pooling, dropout, both encodings, every loss, T up to 30): output PSPs,
+// every activation, loss, weight gradients and the weights after one AdamW step.
+
+import { GPU } from 'gpu.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileInMemory } from '../../compiler/compile';
+import type { Engine, TensorMap } from '../../runtime/engine';
+import { relativeError } from '../../runtime/golden';
+import { createEngine, type GeneratedKernels } from '../../runtime/gpu/engine';
+import type { Manifest } from '../../runtime/gpu/manifest';
+import { createReferenceEngine } from '../../runtime/reference';
+import { Rng } from '../../runtime/rng';
+import { randomBatch, randomDropoutMasks, randomNetwork } from '../support/random-network';
+
+const TOLERANCE = 1e-4;
+const NETWORKS = 16;
+const LEARNING_RATE = 0.01;
+
+function assertClose(actual: TensorMap, expected: TensorMap, what: string): void {
+  for (const name of Object.keys(expected)) {
+    const actualValues = actual[name];
+    assert.ok(actualValues !== undefined, `${what} ${name} is missing`);
+    const error = relativeError(actualValues, expected[name]);
+    assert.ok(error <= TOLERANCE, `${what} ${name}: relative error ${error}`);
+  }
+}
+
+async function compileEngine(seed: number, backend: 'cpu' | 'webasm') {
+  const rng = new Rng(seed);
+  const network = randomNetwork(rng);
+  const { manifest } = compileInMemory(network);
+  const kernels: GeneratedKernels = {};
+  for (const kernel of manifest.kernels) kernels[kernel.name] = new Function(`return ${kernel.source}`)();
+  // One spare sample checks that a batch smaller than the engine's is padded correctly.
+  const engine: Engine = await createEngine(manifest as Manifest, kernels, { gpu: new GPU({ mode: backend }), backend, batchSize: network.batchSize + 1 });
+  const reference = createReferenceEngine(network, { seed });
+  engine.setWeights(reference.getWeights());
+  const size = network.batchSize;
+  return { engine, reference, batch: randomBatch(rng, network, size), masks: randomDropoutMasks(rng, network, size) };
+}
+
+for (let seed = 1; seed <= NETWORKS; seed++) {
+  const backend = seed % 2 === 0 ? 'cpu' : 'webasm';
+  test(`random network ${seed} on ${backend}`, async () => {
+    const { engine, reference, batch, masks } = await compileEngine(seed, backend);
+
+    const actual = await engine.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
+    const expected = await reference.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
+    assertClose({ output: actual.outputPsp }, { output: expected.outputPsp }, 'output PSP');
+    assertClose(actual.activations ?? {}, expected.activations ?? {}, 'activation');
+    assertClose(actual.weightGrads, expected.weightGrads, 'weight gradient');
+    assert.ok(Math.abs(actual.loss - expected.loss) <= TOLERANCE * Math.max(1, Math.abs(expected.loss)), `loss ${actual.loss} against ${expected.loss}`);
+
+    const step = await engine.trainStep(batch, LEARNING_RATE, { dropoutMasks: masks });
+    const referenceStep = await reference.trainStep(batch, LEARNING_RATE, { dropoutMasks: masks });
+    assert.ok(Math.abs(step.gradNorm - referenceStep.gradNorm) <= TOLERANCE * Math.max(1, referenceStep.gradNorm), `gradient norm ${step.gradNorm} against ${referenceStep.gradNorm}`);
+    assertClose(engine.getWeights(), reference.getWeights(), 'updated weight');
+    assertClose(engine.getOptimizerState().m, reference.getOptimizerState().m, 'first moment');
+    assert.is(engine.getOptimizerState().step, 1);
+
+    const evaluated = await engine.forward(batch);
+    const referenceEvaluated = await reference.forward(batch);
+    assertClose({ output: evaluated }, { output: referenceEvaluated }, 'evaluation output PSP');
+    engine.dispose();
+  });
+}
+
+test.run();
