@@ -4,7 +4,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Engine } from './engine';
 import { firstLine, selectBackend, type BackendProbes, type GpuBackend } from './gpu/backends';
 import { createEngine, type GeneratedKernels } from './gpu/engine';
@@ -74,7 +73,10 @@ export const nodeProbes: BackendProbes = {
 async function loadKernels(generatedDir: string): Promise<GeneratedKernels> {
   const file = path.join(generatedDir, 'kernels.js');
   if (!existsSync(file)) throw new Error(`${generatedDir}: kernels.js is missing; run \`snnc compile SPEC\` to regenerate it`);
-  const module = (await import(pathToFileURL(path.resolve(file)).href)) as { kernels?: GeneratedKernels };
+  // Imported from its text, not its path: next to kernels.ts a TypeScript loader such as tsx would
+  // resolve kernels.js to the .ts file, and a folder without "type": "module" would read it as CommonJS.
+  const text = readFileSync(file, 'utf8');
+  const module = (await import(`data:text/javascript;base64,${Buffer.from(text).toString('base64')}`)) as { kernels?: GeneratedKernels };
   return module.kernels ?? (module as GeneratedKernels);
 }
 
