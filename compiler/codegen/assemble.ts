@@ -10,7 +10,7 @@ import {
   type StatementStructures,
 } from 'ts-morph';
 import type { IrModule } from '../ir/ir';
-import type { KernelContext } from './contexts';
+import type { KernelContext, KernelParam } from './contexts';
 
 export interface RenderedKernel {
   context: KernelContext;
@@ -31,6 +31,10 @@ const fileHeader = (module: IrModule) =>
     `// thread this.thread.x; tensors are flat float32 arrays [batch, channels, height, width, time].`,
   ].join('\n');
 
+function parameterType(param: KernelParam): string {
+  return param.scalar !== undefined ? 'number' : 'Float32Array';
+}
+
 function kernelsObject(kernels: RenderedKernel[]): string {
   return `{\n${kernels.map(({ context }) => `  ${context.group.name},`).join('\n')}\n}`;
 }
@@ -48,7 +52,7 @@ function moduleStatements(kernels: RenderedKernel[], typed: boolean): StatementS
       docs: [context.header.join('\n')],
       parameters: [
         ...(typed ? [{ name: 'this', type: 'KernelThread' }] : []),
-        ...context.params.map((param) => ({ name: param.name, type: typed ? (param.scalar !== undefined ? 'number' : 'Float32Array') : undefined })),
+        ...context.params.map((param) => ({ name: param.name, type: typed ? parameterType(param) : undefined })),
       ],
       returnType: typed ? 'number' : undefined,
       statements: body,

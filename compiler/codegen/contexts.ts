@@ -100,7 +100,7 @@ function neuronConstants(module: IrModule, lif: Op) {
   };
 }
 
-/** The per-step LIF recurrence contexts for `lif-step.hbs`. */
+/** Builds the per-step contexts of `lif-step.hbs`, the LIF recurrence. */
 function forwardSteps(module: IrModule, lif: Op, read: ElementwiseRead, keepTrace: boolean) {
   const constants = neuronConstants(module, lif);
   return Array.from({ length: module.network.nSteps }, (_, k) => ({
@@ -442,8 +442,7 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
       steps: T,
       gradSample: outChannels * outH * outW * T,
       gradPlane: outH * outW * T,
-      gradRow: outW * T,
-      weightPlane: geometry.kernelH * geometry.kernelW,
+      weightOut: inChannels * geometry.kernelH * geometry.kernelW,
       strideCheckY: geometry.strideY > 1,
       strideCheckX: geometry.strideX > 1,
       rowExpression: divideExpression('rowOffset', geometry.strideY),

@@ -1,5 +1,5 @@
-// Code generation, read paths: how a kernel reaches the values an op reads when the tensor is
-// not materialised: through dropout masks, the static input's per-step scale, or (backward) a
+// Code generation, read paths: how a kernel reaches an op's operand that no buffer stores.
+// The read goes through dropout masks, the static input's per-step scale or, backward, a
 // pooling window map, back to a buffer that some kernel wrote.
 
 import type { IrModule, Op } from '../ir/ir';
@@ -55,8 +55,8 @@ export function poolGeometry(op: Op): PoolGeometry {
 }
 
 /**
- * Where the neuron backward finds `∂E/∂ψ` of its own PSPs: the loss, or a gradient buffer
- * read through masks after the fused pooling, the pooling's window map, and masks before it.
+ * Source of `∂E/∂ψ` for a neuron backward: the loss, or a gradient buffer read through the
+ * masks after the fused pooling, the pooling's window map, and the masks before it.
  */
 export type GradientSource =
   | { kind: 'loss'; loss: Op }

@@ -1,9 +1,9 @@
 // Pass `fuse`: groups the ops of the training step into planned kernels, in execution order,
 // and records why each group has the ops it has. Elementwise views (dropout masks, the static
-// input's per-step scale) are applied by whichever kernel reads them; a LIF neuron keeps its
-// whole time loop in one thread and absorbs the pooling after it; TSSL-BP backward absorbs
-// the loss gradient, pooling and dropout backward; readback kernels materialise, on request
-// only, the activations that training never writes.
+// input's per-step scale) are applied by whichever kernel reads them. A LIF neuron keeps its
+// whole time loop in one thread and absorbs the pooling after it. TSSL-BP backward absorbs
+// the loss gradient, pooling and dropout backward. Readback kernels write the activations
+// that training never writes, and run only on request.
 
 import type { IrModule, KernelGroup, KernelKind, Op } from '../ir/ir';
 

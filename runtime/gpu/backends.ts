@@ -1,5 +1,5 @@
-// Runtime, backend selection: picks the gpu.js backend a generated model runs on and says in
-// one line why. Browser-safe: environment probes that need Node are passed in by the caller.
+// Runtime, backend selection: picks the gpu.js backend a generated model runs on and explains
+// the choice in one line. Browser-safe, because the caller passes in the probes that need Node.
 
 import { GPU } from 'gpu.js';
 

@@ -23,7 +23,7 @@ export interface CreateEngineOptions {
   seed?: number;
 }
 
-/** What a buffer holds between kernels: a host array, or a device texture or buffer handle. */
+/** Content of a buffer between kernels: a host array, or a device texture or buffer handle. */
 type DeviceValue = Float32Array | { toArray(): unknown; delete?(): void };
 type RunnableKernel = ((...args: unknown[]) => unknown) & { destroy?(): void };
 
@@ -157,16 +157,16 @@ class GpuEngine implements Engine {
     for (const [layer, buffer] of Object.entries(this.manifest.feeds.masks)) {
       const dropout = this.network.layers.find((candidate) => candidate.name === layer);
       const neurons = dropout === undefined ? 0 : sampleSize(dropout.inShape);
-      const given = masks?.[layer];
-      if (given === undefined) {
+      const mask = masks?.[layer];
+      if (mask === undefined) {
         this.store(buffer, this.onesFor(buffer, capacity * neurons));
         continue;
       }
-      if (given.length < batch.size * neurons) {
-        throw new Error(`dropout mask for layer '${layer}' has ${given.length} values but ${batch.size} samples need ${batch.size * neurons}`);
+      if (mask.length < batch.size * neurons) {
+        throw new Error(`dropout mask for layer '${layer}' has ${mask.length} values but ${batch.size} samples need ${batch.size * neurons}`);
       }
       const padded = new Float32Array(capacity * neurons);
-      padded.set(given.subarray(0, Math.min(given.length, capacity * neurons)));
+      padded.set(mask.subarray(0, Math.min(mask.length, capacity * neurons)));
       this.store(buffer, padded);
     }
     this.scalars.inverseBatch = 1 / batch.size;

@@ -18,12 +18,12 @@ const TOLERANCE = 1e-4;
 const NETWORKS = 16;
 const LEARNING_RATE = 0.01;
 
-function assertClose(actual: TensorMap, expected: TensorMap, what: string): void {
+function assertClose(actual: TensorMap, expected: TensorMap, label: string): void {
   for (const name of Object.keys(expected)) {
     const actualValues = actual[name];
-    assert.ok(actualValues !== undefined, `${what} ${name} is missing`);
+    assert.ok(actualValues !== undefined, `${label} ${name} is missing`);
     const error = relativeError(actualValues, expected[name]);
-    assert.ok(error <= TOLERANCE, `${what} ${name}: relative error ${error}`);
+    assert.ok(error <= TOLERANCE, `${label} ${name}: relative error ${error}`);
   }
 }
 
