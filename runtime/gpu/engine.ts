@@ -21,6 +21,14 @@ export interface CreateEngineOptions {
   batchSize: number;
   /** Seed of the initial weights (default 0). */
   seed?: number;
+  /** Run each pass as one gpu.js pipeline instead of kernel by kernel (default: on webasm only). */
+  pipelines?: boolean;
+}
+
+/** A compiled pipeline over a list of kernels, with the buffers and scalars it takes as arguments. */
+interface ExecutionPlan {
+  inputs: { buffer?: string; scalar?: ScalarName }[];
+  run: (...args: unknown[]) => Promise<Record<string, DeviceValue>>;
 }
 
 /** Content of a buffer between kernels: a host array, or a device texture or buffer handle. */
@@ -58,6 +66,9 @@ class GpuEngine implements Engine {
   private readonly ones = new Map<string, Float32Array>();
   private step = 0;
   private readonly onDevice: boolean;
+  /** Compiled gpu.js pipelines by kernel list; used where `usePipelines` is set. */
+  private readonly plans = new Map<string, ExecutionPlan>();
+  private usePipelines: boolean;
   /** Host copies of parameter buffers on backends whose reads are asynchronous (webgpu). */
   private readonly hostParameters = new Map<string, Float32Array>();
 
@@ -69,6 +80,9 @@ class GpuEngine implements Engine {
     this.network = manifest.network;
     this.backend = options.backend;
     this.onDevice = DEVICE_BACKENDS.has(options.backend);
+    // NOTE: only webasm runs whole passes as gpu.js pipelines (one fused, threaded plan per pass);
+    // the other backends call kernel by kernel, because their pipeline executors are untested here.
+    this.usePipelines = options.pipelines ?? options.backend === 'webasm';
 
     for (const kernel of manifest.kernels) {
       this.kernelByName.set(kernel.name, kernel);
@@ -188,11 +202,57 @@ class GpuEngine implements Engine {
     this.store(kernel.output.buffer, result);
   }
 
-  private async runList(names: string[], host: (step: string) => Promise<void>): Promise<void> {
-    for (const name of names) {
-      if (name.startsWith('host:')) await host(name.slice('host:'.length));
-      else await this.runKernel(name);
+  /** Runs the device kernels of `names` (host steps are skipped) and stores the buffers in `outputs`. */
+  private async execute(names: string[], outputs: string[]): Promise<void> {
+    const kernels = names.filter((name) => !name.startsWith('host:'));
+    if (!this.usePipelines) {
+      for (const name of kernels) await this.runKernel(name);
+      return;
     }
+    const plan = this.plan(kernels, outputs);
+    const args = plan.inputs.map((input) => (input.scalar !== undefined ? this.scalars[input.scalar] : this.buffers.get(input.buffer as string)));
+    const result = await plan.run(...args);
+    for (const name of outputs) this.store(name, result[name]);
+  }
+
+  /** Builds (once per kernel list) a gpu.js pipeline that runs `kernels` in order and returns `outputs`. */
+  private plan(kernels: string[], outputs: string[]): ExecutionPlan {
+    const key = `${kernels.join(',')}|${outputs.join(',')}`;
+    const cached = this.plans.get(key);
+    if (cached !== undefined) return cached;
+
+    // Arguments: every buffer read before a kernel of the list writes it, and every host scalar.
+    const inputs: ExecutionPlan['inputs'] = [];
+    const written = new Set<string>();
+    for (const name of kernels) {
+      const kernel = this.kernelByName.get(name) as ManifestKernel;
+      for (const arg of kernel.args) {
+        if (arg.scalar !== undefined) {
+          if (!inputs.some((input) => input.scalar === arg.scalar)) inputs.push({ scalar: arg.scalar });
+        } else if (!written.has(arg.buffer as string) && !inputs.some((input) => input.buffer === arg.buffer)) {
+          inputs.push({ buffer: arg.buffer });
+        }
+      }
+      written.add(kernel.output.buffer);
+    }
+
+    const orchestrate = (args: ArrayLike<unknown>) => {
+      const values = new Map<string, unknown>();
+      inputs.forEach((input, index) => values.set(input.buffer ?? `scalar:${input.scalar}`, args[index]));
+      for (const name of kernels) {
+        const kernel = this.kernelByName.get(name) as ManifestKernel;
+        const kernelArgs = kernel.args.map((arg) => values.get(arg.buffer ?? `scalar:${arg.scalar}`));
+        values.set(kernel.output.buffer, (this.built.get(name) as RunnableKernel)(...kernelArgs));
+      }
+      return Object.fromEntries(outputs.map((name) => [name, values.get(name)]));
+    };
+    // gpu.js counts a pipeline's arguments by the function's declared parameters.
+    const parameters = inputs.map((_, index) => `input${index}`).join(', ');
+    const traced = new Function('orchestrate', `return function (${parameters}) { return orchestrate(arguments); };`)(orchestrate);
+    const create = this.options.gpu.createPipeline as unknown as (fn: unknown) => ExecutionPlan['run'];
+    const plan: ExecutionPlan = { inputs, run: create.call(this.options.gpu, traced) };
+    this.plans.set(key, plan);
+    return plan;
   }
 
   private async outputPsp(size: number): Promise<Float32Array> {
@@ -200,17 +260,21 @@ class GpuEngine implements Engine {
     return all.slice(0, size * this.network.nClass * this.network.nSteps);
   }
 
-  private async forwardAndBackward(batch: Batch, options: PassOptions | undefined): Promise<{ loss: number; outputPsp: Float32Array }> {
+  /** Runs forward, backward and then `after` (kernel names) as one pass; returns the loss and output PSPs. */
+  private async forwardAndBackward(
+    batch: Batch,
+    options: PassOptions | undefined,
+    after: string[],
+    outputs: string[],
+  ): Promise<{ loss: number; outputPsp: Float32Array }> {
     this.feed(batch, options?.dropoutMasks);
-    let loss = NaN;
-    let outputPsp: Float32Array = new Float32Array(0);
-    await this.runList(this.manifest.schedule.forward, async (step) => {
-      if (step !== 'loss') return;
-      outputPsp = await this.outputPsp(batch.size);
-      loss = lossAndGradient(this.network, outputPsp, batch.labels, batch.size).loss;
-    });
+    const { forward, backward } = this.manifest.schedule;
+    await this.execute([...forward, ...backward, ...after], [this.manifest.outputs.outputPsp, ...outputs]);
+
+    // The loss gradient is computed inside the last neuron backward, so the host loss can come last.
+    const outputPsp = await this.outputPsp(batch.size);
+    const loss = lossAndGradient(this.network, outputPsp, batch.labels, batch.size).loss;
     if (!Number.isFinite(loss)) throw new NonFiniteError('loss', loss);
-    await this.runList(this.manifest.schedule.backward, async () => {});
     return { loss, outputPsp };
   }
 
@@ -226,7 +290,17 @@ class GpuEngine implements Engine {
   }
 
   async forwardBackward(batch: Batch, options?: PassOptions): Promise<PassResult> {
-    const { loss, outputPsp } = await this.forwardAndBackward(batch, options);
+    const grads = Object.values(this.manifest.outputs.weightGrads);
+    // Activations need the intermediate buffers, which a pipeline keeps to itself.
+    const saved = this.usePipelines;
+    if (options?.keepActivations) this.usePipelines = false;
+    let pass: { loss: number; outputPsp: Float32Array };
+    try {
+      pass = await this.forwardAndBackward(batch, options, [], grads);
+    } finally {
+      this.usePipelines = saved;
+    }
+    const { loss, outputPsp } = pass;
     const weightGrads: TensorMap = {};
     for (const [layer, buffer] of Object.entries(this.manifest.outputs.weightGrads)) {
       const values = (await this.read(buffer)).slice();
@@ -239,17 +313,20 @@ class GpuEngine implements Engine {
   }
 
   async trainStep(batch: Batch, lr: number, options?: PassOptions): Promise<StepResult> {
-    const { loss, outputPsp } = await this.forwardAndBackward(batch, options);
-    let gradNorm = 0;
-    await this.runList(this.manifest.schedule.optimizer, async (step) => {
-      if (step !== 'clip_scale') return;
-      gradNorm = await this.globalGradNorm();
-      this.step += 1;
-      this.scalars.gradScale = gradNorm > MAX_GRAD_NORM ? MAX_GRAD_NORM / (gradNorm + CLIP_EPSILON) : 1;
-      this.scalars.lr = lr;
-      this.scalars.biasCorrection1 = 1 - Math.pow(ADAM_BETA1, this.step);
-      this.scalars.biasCorrection2 = 1 - Math.pow(ADAM_BETA2, this.step);
-    });
+    const optimizer = this.manifest.schedule.optimizer;
+    const clip = optimizer.indexOf('host:clip_scale');
+    const squares = Object.values(this.manifest.outputs.gradSquares);
+    const grads = Object.values(this.manifest.outputs.weightGrads);
+    const { loss, outputPsp } = await this.forwardAndBackward(batch, options, optimizer.slice(0, clip), [...grads, ...squares]);
+
+    const gradNorm = await this.globalGradNorm();
+    this.step += 1;
+    this.scalars.gradScale = gradNorm > MAX_GRAD_NORM ? MAX_GRAD_NORM / (gradNorm + CLIP_EPSILON) : 1;
+    this.scalars.lr = lr;
+    this.scalars.biasCorrection1 = 1 - Math.pow(ADAM_BETA1, this.step);
+    this.scalars.biasCorrection2 = 1 - Math.pow(ADAM_BETA2, this.step);
+
+    await this.execute(optimizer.slice(clip + 1), this.manifest.parameters.map((parameter) => parameter.buffer));
     await this.refreshHostParameters();
     return { loss, outputPsp, gradNorm };
   }
@@ -268,7 +345,7 @@ class GpuEngine implements Engine {
 
   async forward(batch: Batch): Promise<Float32Array> {
     this.feed(batch, undefined);
-    await this.runList(this.manifest.schedule.evaluate, async () => {});
+    await this.execute(this.manifest.schedule.evaluate, [this.manifest.outputs.outputPsp]);
     return this.outputPsp(batch.size);
   }
 
@@ -349,6 +426,7 @@ class GpuEngine implements Engine {
   }
 
   dispose(): void {
+    for (const plan of this.plans.values()) void (plan.run as { destroy?(): Promise<void> }).destroy?.();
     for (const kernel of this.built.values()) kernel.destroy?.();
     this.built.clear();
     this.buffers.clear();
