@@ -35,7 +35,12 @@ interface ExecutionPlan {
 type DeviceValue = Float32Array | { toArray(): unknown; delete?(): void };
 type RunnableKernel = ((...args: unknown[]) => unknown) & { destroy?(): void };
 
+// NOTE: the texture path (pipeline: true, immutable textures deleted when replaced) has not run
+// on a GL or WebGPU device; only cpu and webasm are tested in Node.
 const DEVICE_BACKENDS = new Set(['webgl2', 'headlessgl', 'webgpu', 'webgl', 'gpu']);
+
+/** Largest total buffer size run as one fused webasm pipeline; wasm32 memories stop at 4 GiB. */
+const MAX_PIPELINE_BYTES = 1 << 30;
 
 /** Builds an engine for `manifest` from the functions of its `kernels.js`. */
 export async function createEngine(manifest: Manifest, kernels: GeneratedKernels, options: CreateEngineOptions): Promise<Engine> {
@@ -82,7 +87,9 @@ class GpuEngine implements Engine {
     this.onDevice = DEVICE_BACKENDS.has(options.backend);
     // NOTE: only webasm runs whole passes as gpu.js pipelines (one fused, threaded plan per pass);
     // the other backends call kernel by kernel, because their pipeline executors are untested here.
-    this.usePipelines = options.pipelines ?? options.backend === 'webasm';
+    // A fused plan keeps every buffer in one wasm memory, so large models call kernel by kernel.
+    const planBytes = manifest.buffers.reduce((total, buffer) => total + 4 * (buffer.perSample * options.batchSize + buffer.fixed), 0);
+    this.usePipelines = options.pipelines ?? (options.backend === 'webasm' && planBytes <= MAX_PIPELINE_BYTES);
 
     for (const kernel of manifest.kernels) {
       this.kernelByName.set(kernel.name, kernel);

@@ -1,0 +1,41 @@
+// A NaN that reaches a weight gradient stops the training step with `NonFiniteError` naming
+// a layer, before any weight changes.
+
+import { GPU } from 'gpu.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileInMemory } from '../../compiler/compile';
+import { NonFiniteError } from '../../runtime/engine';
+import { createEngine, type GeneratedKernels } from '../../runtime/gpu/engine';
+import type { Manifest } from '../../runtime/gpu/manifest';
+import { loadGoldenCases } from '../support/golden-cases';
+
+for (const backend of ['cpu', 'webasm'] as const) {
+  test(`NaN weights stop the step on ${backend}`, async () => {
+    const { golden, network } = loadGoldenCases().find((entry) => entry.file === 'tiny_mlp_count.json') ?? loadGoldenCases()[0];
+    const { manifest } = compileInMemory(network);
+    const kernels: GeneratedKernels = {};
+    for (const kernel of manifest.kernels) kernels[kernel.name] = new Function(`return ${kernel.source}`)();
+    const engine = await createEngine(manifest as Manifest, kernels, { gpu: new GPU({ mode: backend }), backend, batchSize: golden.batch });
+
+    const weights = engine.getWeights();
+    const firstLayer = network.layers[0].name;
+    weights[firstLayer] = weights[firstLayer].map(() => NaN);
+    engine.setWeights(weights);
+    const before = engine.getWeights();
+
+    try {
+      await engine.trainStep({ size: golden.batch, input: golden.images, labels: golden.labels }, 0.001);
+      assert.unreachable('a NaN weight must stop the step');
+    } catch (error) {
+      assert.instance(error, NonFiniteError);
+      assert.ok(network.layers.some((layer) => layer.name === (error as NonFiniteError).where) || (error as NonFiniteError).where === 'loss', (error as Error).message);
+    }
+    const after = engine.getWeights();
+    for (const layer of Object.keys(before)) assert.equal(Array.from(after[layer]), Array.from(before[layer]), `weights of ${layer} changed`);
+    assert.is(engine.getOptimizerState().step, 0);
+    engine.dispose();
+  });
+}
+
+test.run();
