@@ -53,10 +53,9 @@ function headerLines(module: IrModule): string[] {
 function argumentLines(module: IrModule): string[] {
   const lines: string[] = [];
   const produced = new Set(module.ops.flatMap((op) => op.results));
-  for (const tensor of module.tensors) {
-    if (produced.has(tensor.name)) continue;
-    lines.push(`    %${tensor.name}: ${formatShape(tensor.shape)} ${tensor.role},`);
-  }
+  const roles: Tensor['role'][] = ['feed', 'parameter', 'scalar'];
+  const argumentsInOrder = roles.flatMap((role) => module.tensors.filter((tensor) => tensor.role === role && !produced.has(tensor.name)));
+  for (const tensor of argumentsInOrder) lines.push(`    %${tensor.name}: ${formatShape(tensor.shape)} ${tensor.role},`);
   if (lines.length > 0) lines[lines.length - 1] = lines[lines.length - 1].slice(0, -1);
   return lines;
 }
