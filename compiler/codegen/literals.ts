@@ -2,8 +2,8 @@
 // decompositions are written into kernel source so that every gpu.js backend types them right.
 
 /**
- * Writes a float constant with a decimal point or exponent, so gpu.js types it as a float
- * (`1.0`, `0.2`, `1.0e-8`); a bare `1` would be an integer literal on the typed backends.
+ * Writes a float constant with a decimal point, such as `1.0`, `0.2` or `1.0e-8`, so gpu.js
+ * types it as a float. A bare `1` would be an integer literal on the typed backends.
  */
 export function float(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`codegen: cannot bake the non-finite constant ${value}`);

@@ -9,7 +9,7 @@ export type Dim = number | 'N';
 export type Shape = Dim[];
 
 /**
- * What a tensor is to the training step. `feed` tensors come from the caller per batch
+ * Role of a tensor in the training step. `feed` tensors come from the caller per batch
  * (images, labels, dropout masks), `parameter` tensors live across steps, `scalar` tensors
  * are per-step host values (learning rate, clipping scale).
  */
@@ -100,7 +100,7 @@ export interface KernelGroup {
   /** Forward tensors that backward kernels read from this kernel's output. */
   saved: string[];
   phase: Phase;
-  /** Why these ops share one kernel, or why the op stands alone. */
+  /** Reason these ops share one kernel, or the reason a single op gets its own. */
   reason: string;
 }
 

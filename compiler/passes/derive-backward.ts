@@ -40,7 +40,7 @@ function declareGrad(module: IrModule, tensor: string): string {
   return name;
 }
 
-/** Appends the gradient ops of one forward op; `needing` says which operands need a gradient. */
+/** Appends the gradient ops of one forward op; `needing` lists the tensors that need a gradient. */
 function deriveOp(module: IrModule, op: Op, needing: Set<string>): void {
   const [result] = op.results;
   const resultGrad = gradName(result);

@@ -1,7 +1,7 @@
 // Pass `fold-static-encoding`: a static image is the same current at every step, so its PSP
 // is `x·(1 - (1-1/τs)^(t+1))`. Pooling and dropout before the first synapse are linear and
 // the same at every step, so the first synaptic sum `S = W ⊛ chain(x)` is computed once and
-// scaled per step; the first weight gradient collapses time the same way.
+// scaled per step. The first weight gradient collapses time the same way.
 
 import { addTensor, renumberOps, tensorOf, type IrModule, type Op } from '../ir/ir';
 import { staticInputScale } from './lower';

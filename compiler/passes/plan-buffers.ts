@@ -1,5 +1,5 @@
 // Pass `plan-buffers`: one flat float32 buffer per materialised tensor, sized per sample so the
-// runtime can allocate for its batch; a layer's weights and AdamW moments share one packed
+// runtime can allocate for its batch. A layer's weights and AdamW moments share one packed
 // buffer. Records the bytes at the compiled batch size and the 2-D texture each buffer folds
 // into on the GL backends, and checks it against the texture size limit.
 
@@ -30,7 +30,7 @@ export function parameterSlot(tensor: string): { layer: string; slot: number } |
   return { layer: match[1], slot: ['w', 'm', 'v'].indexOf(match[2]) };
 }
 
-/** Returns the name of the buffer that holds `tensor`. */
+/** Returns the name of the buffer that stores `tensor`. */
 export function bufferOf(module: IrModule, tensor: string): string {
   const slot = parameterSlot(tensor);
   if (slot !== null && tensorOf(module, tensor).role === 'parameter') return parameterBufferName(slot.layer);

@@ -85,9 +85,9 @@ class GpuEngine implements Engine {
     this.network = manifest.network;
     this.backend = options.backend;
     this.onDevice = DEVICE_BACKENDS.has(options.backend);
-    // NOTE: only webasm runs whole passes as gpu.js pipelines (one fused, threaded plan per pass);
-    // the other backends call kernel by kernel, because their pipeline executors are untested here.
-    // A fused plan keeps every buffer in one wasm memory, so large models call kernel by kernel.
+    // NOTE: only webasm runs whole passes as gpu.js pipelines, one fused and threaded plan per pass.
+    // The other backends call kernel by kernel, because their pipeline executors are untested here.
+    // A fused plan keeps every buffer in one wasm memory, so large models call kernel by kernel too.
     const planBytes = manifest.buffers.reduce((total, buffer) => total + 4 * (buffer.perSample * options.batchSize + buffer.fixed), 0);
     this.usePipelines = options.pipelines ?? (options.backend === 'webasm' && planBytes <= MAX_PIPELINE_BYTES);
 

@@ -43,7 +43,7 @@ export interface ManifestBuffer {
   bytes: number;
   /** `[width, height]` of the texture the flat buffer folds into on GL backends. */
   texture: [number, number];
-  /** Tensors packed in the buffer, in order (a parameter buffer holds weights, m, v). */
+  /** Tensors packed in the buffer, in order (a parameter buffer contains weights, m, v). */
   packs: string[];
 }
 
