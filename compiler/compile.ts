@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Network } from '../common/network';
 import { assembleKernels } from './codegen/assemble';
 import { kernelContexts } from './codegen/contexts';
-import { buildManifest, type CompiledManifest } from './codegen/manifest';
+import { buildManifest } from './codegen/manifest';
+import type { Manifest } from '../common/manifest';
 import { renderKernelBody } from './codegen/render';
 import type { IrModule } from './ir/ir';
 import { printModule } from './ir/print';
@@ -27,7 +28,7 @@ export interface CompiledNetwork {
   irText: string;
   typescript: string;
   javascript: string;
-  manifest: CompiledManifest;
+  manifest: Manifest;
 }
 
 /** Compiles `network` in memory, without writing files. */

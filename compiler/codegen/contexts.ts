@@ -2,6 +2,7 @@
 // in (shapes, strides, padding, dilation, tau_m, tau_s, thresholds, loop bounds), the kernel
 // arguments and the buffers they bind to. A context is a pure function of the group.
 
+import type { ScalarName } from '../../common/manifest';
 import type { IrModule, KernelGroup, KernelKind, Op, Shape } from '../ir/ir';
 import { elementCount, sizeTerms, tensorOf } from '../ir/ir';
 import { formatOp, formatShape } from '../ir/print';
@@ -10,8 +11,6 @@ import { bufferOf } from '../passes/plan-buffers';
 import { decomposeIndex, float, int, type IndexAxis } from './literals';
 import { elementwiseRead, gradientSource, materialisedTensors, poolGeometry, type ElementwiseRead } from './views';
 
-/** Per-step host scalars a kernel may take as arguments. */
-export type ScalarName = 'gradScale' | 'lr' | 'biasCorrection1' | 'biasCorrection2' | 'inverseBatch';
 
 export interface KernelParam {
   /** Parameter name in the generated function. */

@@ -2,53 +2,12 @@
 // network, kernels with their arguments and output sizes, buffers, parameter initialisation
 // and the execution order of a training step and of an evaluation pass.
 
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type KernelPhase, type Manifest, type ManifestParameter } from '../../common/manifest';
 import { isSynapse, type Network } from '../../common/network';
 import { formatOp } from '../ir/print';
 import type { IrModule } from '../ir/ir';
 import { oversizedBuffers, parameterBufferName } from '../passes/plan-buffers';
 import type { KernelContext } from './contexts';
-
-// NOTE: this mirrors `Manifest` in runtime/gpu/manifest.ts; compiler/ and runtime/ may not
-// import each other, and test/engine checks that the two stay assignable.
-export interface CompiledManifest {
-  format: 'snnc-manifest';
-  version: number;
-  network: Network;
-  compiledBatchSize: number;
-  texture: { maxSide: number; largestSide: number; fits: boolean };
-  kernels: {
-    name: string;
-    kind: string;
-    phase: 'forward' | 'backward' | 'optimizer' | 'readback';
-    output: { buffer: string; perSample: number; fixed: number };
-    args: { name: string; buffer?: string; scalar?: 'gradScale' | 'lr' | 'biasCorrection1' | 'biasCorrection2' | 'inverseBatch' }[];
-    source: string;
-    ops: string[];
-    reason: string;
-  }[];
-  buffers: {
-    name: string;
-    shape: (number | 'N')[];
-    role: string;
-    perSample: number;
-    fixed: number;
-    elements: number;
-    bytes: number;
-    texture: [number, number];
-    packs: string[];
-  }[];
-  parameters: {
-    layer: string;
-    buffer: string;
-    shape: number[];
-    size: number;
-    init: { distribution: 'uniform'; bound: number; scale: number } | { distribution: 'normal'; std: number; scale: number };
-  }[];
-  feeds: { input: string; labels: string; masks: Record<string, string> };
-  schedule: { forward: string[]; backward: string[]; optimizer: string[]; evaluate: string[] };
-  outputs: { outputPsp: string; weightGrads: Record<string, string>; gradSquares: Record<string, string> };
-  activations: { name: string; buffer: string; kernels: string[] }[];
-}
 
 function scheduleOf(module: IrModule, phase: 'forward' | 'backward' | 'optimizer'): string[] {
   return (module.kernels ?? [])
@@ -56,10 +15,10 @@ function scheduleOf(module: IrModule, phase: 'forward' | 'backward' | 'optimizer
     .map((kernel) => (kernel.kind === 'host' ? `host:${kernel.name.replace(/^host_/, '')}` : kernel.name));
 }
 
-function parameters(network: Network): CompiledManifest['parameters'] {
+function parameters(network: Network): ManifestParameter[] {
   return network.layers.filter(isSynapse).map((layer) => {
     const size = layer.weightShape.reduce((product: number, dim: number) => product * dim, 1);
-    const init: CompiledManifest['parameters'][number]['init'] =
+    const init: ManifestParameter['init'] =
       layer.type === 'conv'
         ? { distribution: 'uniform', bound: 1 / Math.sqrt(layer.inChannels * layer.kernelSize[0] * layer.kernelSize[1]), scale: layer.weightScale }
         : { distribution: 'normal', std: Math.sqrt(2 / layer.nInputs), scale: layer.weightScale };
@@ -67,7 +26,7 @@ function parameters(network: Network): CompiledManifest['parameters'] {
   });
 }
 
-function activations(module: IrModule): CompiledManifest['activations'] {
+function activations(module: IrModule): Manifest['activations'] {
   const names = ['input_psp', ...module.network.layers.map((layer) => layer.name)];
   return names.map((name) => {
     const tensor = name === 'input_psp' ? 'input_psp' : `${name}.psp`;
@@ -77,7 +36,7 @@ function activations(module: IrModule): CompiledManifest['activations'] {
 }
 
 /** Builds the manifest of a compiled module from its kernel contexts and sources. */
-export function buildManifest(module: IrModule, contexts: KernelContext[], sources: Record<string, string>): CompiledManifest {
+export function buildManifest(module: IrModule, contexts: KernelContext[], sources: Record<string, string>): Manifest {
   const network = module.network;
   const buffers = module.buffers ?? [];
   const largestSide = Math.max(0, ...buffers.map((buffer) => Math.max(...buffer.texture)));
@@ -87,15 +46,15 @@ export function buildManifest(module: IrModule, contexts: KernelContext[], sourc
   const lastLayer = network.layers[network.layers.length - 1];
 
   return {
-    format: 'snnc-manifest',
-    version: 1,
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
     network,
     compiledBatchSize: network.batchSize,
     texture: { maxSide: module.maxTextureSize, largestSide, fits: oversizedBuffers(module).length === 0 },
     kernels: contexts.map((context) => ({
       name: context.group.name,
       kind: context.group.kind,
-      phase: context.group.phase as 'forward' | 'backward' | 'optimizer' | 'readback',
+      phase: context.group.phase as KernelPhase,
       output: context.output,
       args: context.params.map((param) => ({ ...param })),
       source: sources[context.group.name],
