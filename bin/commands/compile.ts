@@ -1,9 +1,8 @@
 // `snnc compile`: checks a YAML spec with the front end, then hands the network to the IR and codegen stage.
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Network } from '../../common/network';
+import { compileNetwork } from '../../compiler/compile';
 import { formatDiagnostic, loadSpec, SpecError } from '../../compiler/frontend/index';
 
 const USAGE = `usage: snnc compile SPEC [--out DIR] [--dump-ir] [--print-ir-after-all] [--input-shape C,H,W]
@@ -16,7 +15,8 @@ options:
   --out DIR              directory to write the kernels and manifest.json into
                          (default: generated/<spec file name without extension>,
                          relative to the current directory)
-  --dump-ir              also write the final IR as text into the output directory
+  --dump-ir              print the final IR as text to stdout (it is always written to
+                         DIR/ir.txt); progress lines then go to stderr
   --print-ir-after-all   print the IR to stdout after every compiler pass
   --input-shape C,H,W    input channels, height and width in pixels, e.g. 1,28,28;
                          overrides Network.input_shape and the shape of the dataset
@@ -24,18 +24,6 @@ options:
 
 exit status: 0 compiled, 1 the compiler failed after the spec was accepted,
 2 invalid spec or invalid command line`;
-
-/** Options of the IR and codegen stage in compiler/compile.ts. */
-interface CompileOptions {
-  outDir: string;
-  dumpIr: boolean;
-  printIrAfterAll: boolean;
-  log: (line: string) => void;
-}
-
-interface CompileStage {
-  compileNetwork(network: Network, options: CompileOptions): Promise<void>;
-}
 
 interface Arguments {
   spec: string;
@@ -82,20 +70,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const outDir = args.outDir ?? path.join('generated', network.name);
-  printSummary(network);
+  // With --dump-ir, stdout carries only the IR text so it can be redirected to a file.
+  const log = args.dumpIr ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  printSummary(network, log);
 
-  const stage = await loadCompileStage();
-  if (stage === null) {
-    console.error('snnc compile: the spec is valid, but the IR and codegen stage (compiler/compile.ts) is missing from this checkout; nothing was written');
+  try {
+    await compileNetwork(network, { outDir, dumpIr: args.dumpIr, printIrAfterAll: args.printIrAfterAll, log });
+  } catch (error) {
+    console.error(`snnc compile: compiling ${args.spec} into ${outDir} failed: ${(error as Error).message}`);
     return 1;
   }
-  await stage.compileNetwork(network, {
-    outDir,
-    dumpIr: args.dumpIr,
-    printIrAfterAll: args.printIrAfterAll,
-    log: (line) => console.log(line),
-  });
-  console.log(`wrote ${outDir}`);
+  log(`wrote ${outDir}`);
   return 0;
 }
 
@@ -158,20 +143,11 @@ function parseInputShape(text: string): [number, number, number] {
   return [numbers[0], numbers[1], numbers[2]];
 }
 
-function printSummary(network: Network): void {
+function printSummary(network: Network, log: (line: string) => void): void {
   const input = `${network.inputShape.join('×')} ${network.inputEncoding}`;
-  console.log(`${network.specFile}: ${network.layers.length} layers, input ${input}, n_steps ${network.nSteps}, loss ${network.loss}`);
+  log(`${network.specFile}: ${network.layers.length} layers, input ${input}, n_steps ${network.nSteps}, loss ${network.loss}`);
   for (const layer of network.layers) {
-    console.log(`  ${layer.name.padEnd(12)} ${layer.type.padEnd(8)} ${layer.inShape.join('×')} -> ${layer.outShape.join('×')}`);
+    log(`  ${layer.name.padEnd(12)} ${layer.type.padEnd(8)} ${layer.inShape.join('×')} -> ${layer.outShape.join('×')}`);
   }
 }
 
-/** Loads compiler/compile.ts, or returns null when it is not in this checkout. */
-async function loadCompileStage(): Promise<CompileStage | null> {
-  if (!existsSync(fileURLToPath(new URL('../../compiler/compile.ts', import.meta.url)))) {
-    return null;
-  }
-  // A computed specifier keeps this file typechecking whether or not the module exists yet.
-  const specifier = '../../compiler/compile';
-  return (await import(specifier)) as CompileStage;
-}
