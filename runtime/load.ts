@@ -16,6 +16,8 @@ export interface EngineOptions {
   backend: BackendChoice;
   batchSize: number;
   log?: (line: string) => void;
+  /** Time each kernel for `lastStepProfile()`; gpu.js backends only, and it turns pipelines off. */
+  profile?: boolean;
 }
 
 /** Order in which `auto` tries the backends in Node. */
@@ -92,5 +94,5 @@ export async function openEngine(generatedDir: string, options: EngineOptions): 
   const kernels = await loadKernels(generatedDir);
   const selection = await selectBackend(options.backend, NODE_BACKEND_ORDER, nodeProbes);
   log(selection.message);
-  return createEngine(manifest, kernels, { gpu: selection.gpu, backend: selection.backend, batchSize: options.batchSize });
+  return createEngine(manifest, kernels, { gpu: selection.gpu, backend: selection.backend, batchSize: options.batchSize, profile: options.profile });
 }

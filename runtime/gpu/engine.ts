@@ -23,6 +23,24 @@ export interface CreateEngineOptions {
   seed?: number;
   /** Run each pass as one gpu.js pipeline instead of kernel by kernel (default: on webasm only). */
   pipelines?: boolean;
+  /**
+   * Run kernel by kernel and time each call, for `lastStepProfile()`. Pipelines are off while
+   * profiling because a fused pass hides its kernels, so a profiled step is slower than a plain one.
+   */
+  profile?: boolean;
+}
+
+/** Wall-clock time of one kernel over the most recent pass, summed over its calls. */
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+  calls: number;
+}
+
+/** An engine opened with `profile: true`. */
+export interface ProfilingEngine extends Engine {
+  /** Per-kernel times of the most recent `trainStep`, `forwardBackward` or `forward`, in schedule order. */
+  lastStepProfile(): KernelTime[];
 }
 
 /** A compiled pipeline over a list of kernels, with the buffers and scalars it takes as arguments. */
@@ -43,6 +61,8 @@ const DEVICE_BACKENDS = new Set(['webgl2', 'headlessgl', 'webgpu', 'webgl', 'gpu
 const MAX_PIPELINE_BYTES = 1 << 30;
 
 /** Builds an engine for `manifest` from the functions of its `kernels.js`. */
+export async function createEngine(manifest: Manifest, kernels: GeneratedKernels, options: CreateEngineOptions & { profile: true }): Promise<ProfilingEngine>;
+export async function createEngine(manifest: Manifest, kernels: GeneratedKernels, options: CreateEngineOptions): Promise<Engine>;
 export async function createEngine(manifest: Manifest, kernels: GeneratedKernels, options: CreateEngineOptions): Promise<Engine> {
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new Error(`batch size ${options.batchSize} is invalid; use a positive integer`);
@@ -60,7 +80,7 @@ function isHostArray(value: DeviceValue): value is Float32Array {
   return value instanceof Float32Array;
 }
 
-class GpuEngine implements Engine {
+class GpuEngine implements ProfilingEngine {
   readonly network: Network;
   readonly backend: string;
 
@@ -76,6 +96,8 @@ class GpuEngine implements Engine {
   private usePipelines: boolean;
   /** Host copies of parameter buffers on backends whose reads are asynchronous (webgpu). */
   private readonly hostParameters = new Map<string, Float32Array>();
+  /** Kernel times of the current pass when profiling, in first-call order. */
+  private readonly kernelTimes = new Map<string, KernelTime>();
 
   constructor(
     private readonly manifest: Manifest,
@@ -89,7 +111,7 @@ class GpuEngine implements Engine {
     // The other backends call kernel by kernel, because their pipeline executors are untested here.
     // A fused plan keeps every buffer in one wasm memory, so large models call kernel by kernel too.
     const planBytes = manifest.buffers.reduce((total, buffer) => total + 4 * (buffer.perSample * options.batchSize + buffer.fixed), 0);
-    this.usePipelines = options.pipelines ?? (options.backend === 'webasm' && planBytes <= MAX_PIPELINE_BYTES);
+    this.usePipelines = options.profile !== true && (options.pipelines ?? (options.backend === 'webasm' && planBytes <= MAX_PIPELINE_BYTES));
 
     for (const kernel of manifest.kernels) {
       this.kernelByName.set(kernel.name, kernel);
@@ -165,6 +187,7 @@ class GpuEngine implements Engine {
   /** Uploads the input, labels (-1 marks padding) and dropout masks, padded to the engine's batch size. */
   private feed(batch: Batch, masks: TensorMap | undefined): void {
     this.checkBatch(batch);
+    this.kernelTimes.clear();
     const capacity = this.options.batchSize;
     const perSample = sampleSize(this.network.inputShape) * (this.network.inputEncoding === 'events' ? this.network.nSteps : 1);
     const input = new Float32Array(capacity * perSample);
@@ -205,8 +228,26 @@ class GpuEngine implements Engine {
       if (value === undefined) throw new Error(`engine: kernel ${name} reads buffer ${arg.buffer} before any kernel wrote it`);
       return value;
     });
+    const start = performance.now();
     const result = (await built(...args)) as DeviceValue;
+    if (this.options.profile === true) this.recordTime(name, performance.now() - start);
     this.store(kernel.output.buffer, result);
+  }
+
+  // NOTE: on webgl2, headlessgl and webgpu a kernel call may return before the device finishes,
+  // so these times are exact only on the synchronous cpu and webasm backends.
+  private recordTime(name: string, ms: number): void {
+    const entry = this.kernelTimes.get(name);
+    if (entry === undefined) this.kernelTimes.set(name, { kernel: name, ms, calls: 1 });
+    else {
+      entry.ms += ms;
+      entry.calls += 1;
+    }
+  }
+
+  lastStepProfile(): KernelTime[] {
+    if (this.options.profile !== true) throw new Error('engine: lastStepProfile() needs an engine opened with profile: true');
+    return [...this.kernelTimes.values()].map((entry) => ({ ...entry }));
   }
 
   /** Runs the device kernels of `names` (host steps are skipped) and stores the buffers in `outputs`. */
