@@ -63,9 +63,10 @@ export function tail(text: string, count: number): string {
     .join('\n');
 }
 
+/** Returns the command's stdout without trailing white space (leading spaces keep columns aligned), or null when it fails. */
 function commandOutput(command: string, args: string[]): string | null {
   const result = spawnSync(command, args, { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.trim() : null;
+  return result.status === 0 ? result.stdout.trimEnd() : null;
 }
 
 function cpuModel(): string {

@@ -1,6 +1,6 @@
 // Benchmark, report: renders one bench run (bench/results.json) as BENCHMARKS.md.
 
-import type { BenchResults, CompileRecord, ModeResult, Summary } from './results';
+import { isPeer, type BenchResults, type CompileRecord, type ModeResult, type Summary } from './results';
 
 function fixed(value: number | undefined, digits: number): string {
   return value === undefined ? '–' : value.toFixed(digits);
@@ -10,35 +10,63 @@ function oneLine(text: string | undefined): string {
   return (text ?? '').split('\n')[0].replace(/\|/g, '\\|');
 }
 
-function summaryRow(summary: Summary): string {
+function summaryRow(summary: Summary, peers: string[]): string {
   if (summary.status !== 'measured') {
-    return `| ${summary.label} | ${summary.status}: ${oneLine(summary.reason)} | | | | | |`;
+    const empty = peers.length === 0 ? ['', '', ''] : ['', '', '', ''];
+    return `| ${[summary.label, `${summary.status}: ${oneLine(summary.reason)}`, ...empty].join(' | ')} |`;
   }
   const range = `${fixed(summary.images_per_s_median, 2)} (${fixed(summary.images_per_s_min, 2)}–${fixed(summary.images_per_s_max, 2)})`;
-  const ratio = summary.ratio_to_peer === undefined ? '' : fixed(summary.ratio_to_peer, 3);
-  const rounds = summary.round_ratios === undefined ? '' : summary.round_ratios.map((r) => r.toFixed(3)).join(', ');
+  const ratios = peers.map((peer) => {
+    const ratio = summary.ratios_to_peer?.[peer];
+    if (ratio === undefined) return '';
+    const rounds = summary.round_ratios?.[peer] ?? [];
+    return rounds.length > 1 ? `${ratio.toFixed(3)} (rounds: ${rounds.map((r) => r.toFixed(3)).join(', ')})` : ratio.toFixed(3);
+  });
   const loads = (summary.load_averages ?? []).map((load) => load.toFixed(1)).join(', ');
-  return `| ${summary.label} | ${range} | ${fixed(summary.step_seconds_median, 3)} | ${fixed(summary.peak_rss_mb, 0)} | ${ratio} | ${rounds} | ${loads} |`;
+  const cells = [
+    summary.label,
+    range,
+    fixed(summary.step_seconds_median, 3),
+    fixed(summary.peak_rss_mb, 0),
+    ...(peers.length === 0 ? [] : [ratios.join('<br>')]),
+    loads,
+  ];
+  return `| ${cells.join(' | ')} |`;
 }
 
 function resultSection(result: ModeResult): string[] {
   const what = result.mode === 'train' ? 'training step' : 'evaluation pass';
+  const { rounds, steps, peerWarmup, snncWarmup } = result.plan;
+  const plan =
+    `${rounds} round(s) of ${steps} timed step(s) per process, after ${peerWarmup} untimed step(s) ` +
+    `for the peer and ${snncWarmup} for snnc.`;
+  const peers = result.summaries.filter((s) => isPeer(s.label) && s.status === 'measured').map((s) => s.label);
+  const ratioHeader = peers.length === 0 ? [] : [`snnc/peer (${peers.map((p) => p.replace('pytorch-peer, ', '')).join('<br>')})`];
+  const header = ['implementation', 'images/s median (min–max)', 's/step median', 'peak RSS MB', ...ratioHeader, 'load at start'];
   return [
     `### ${result.workload}, ${what}, batch ${result.batch}`,
     '',
-    `Network ${result.network} (\`${result.spec}\`).`,
+    `Network ${result.network} (\`${result.spec}\`). ${plan}${result.note ? ` ${result.note}` : ''}`,
     '',
-    '| implementation | images/s median (min–max) | s/step median | peak RSS MB | snnc/peer | per round | load at start |',
-    '|---|---|---|---|---|---|---|',
-    ...result.summaries.map(summaryRow),
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...result.summaries.map((summary) => summaryRow(summary, peers)),
     '',
   ];
 }
 
-function compileRow(record: CompileRecord): string {
-  const buffers = record.buffer_bytes === undefined ? '–' : `${(record.buffer_bytes / 2 ** 20).toFixed(1)} MiB in ${record.buffer_count}`;
+function mebibytes(bytes: number | undefined): string {
+  return bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+function compileRow(record: CompileRecord, batch: number | undefined): string {
   const status = record.reason ? `${record.status}: ${oneLine(record.reason)}` : record.status;
-  return `| \`${record.spec}\` | ${status} | ${fixed(record.seconds, 2)} | ${buffers} |`;
+  const compiled = record.compiled_batch === undefined ? '' : ` (batch ${record.compiled_batch})`;
+  const atBatch = batch === undefined ? '' : ` (batch ${batch})`;
+  return (
+    `| \`${record.spec}\` | ${status} | ${fixed(record.seconds, 2)} | ${record.buffer_count ?? '–'} | ` +
+    `${mebibytes(record.buffer_bytes)}${compiled} | ${mebibytes(record.buffer_bytes_at_batch)}${atBatch} |`
+  );
 }
 
 function profileSection(results: ModeResult[]): string[] {
@@ -46,19 +74,29 @@ function profileSection(results: ModeResult[]): string[] {
   let found = false;
   for (const result of results) {
     for (const summary of result.summaries) {
-      if (!summary.kernel_profile || summary.kernel_profile.length === 0) continue;
+      const profile = summary.kernel_profile;
+      if (!profile || profile.kernels.length === 0) continue;
       found = true;
-      const total = summary.kernel_profile.reduce((sum, kernel) => sum + kernel.ms, 0);
-      lines.push(`### ${result.workload}, ${summary.label}`, '', '| kernel | ms | share | calls |', '|---|---|---|---|');
-      const sorted = [...summary.kernel_profile].sort((a, b) => b.ms - a.ms);
+      const step = profile.step_ms;
+      const share = (ms: number): string => (step > 0 ? `${((100 * ms) / step).toFixed(1)}%` : '–');
+      lines.push(
+        `### ${result.workload}, batch ${result.batch}, ${summary.label}`,
+        '',
+        `One training step of ${step.toFixed(0)} ms, timed by ${profile.source}. Such an engine runs ` +
+          'kernel by kernel without gpu.js pipelines, so this step can be slower than the timed ones.',
+        '',
+        '| kernel | ms | share of the step | calls |',
+        '|---|---|---|---|',
+      );
+      const sorted = [...profile.kernels].sort((a, b) => b.ms - a.ms);
       for (const kernel of sorted) {
-        const share = total > 0 ? `${((100 * kernel.ms) / total).toFixed(1)}%` : '–';
-        lines.push(`| ${kernel.kernel} | ${kernel.ms.toFixed(2)} | ${share} | ${kernel.calls ?? ''} |`);
+        lines.push(`| ${kernel.kernel} | ${kernel.ms.toFixed(2)} | ${share(kernel.ms)} | ${kernel.calls ?? ''} |`);
       }
-      lines.push('');
+      const host = step - profile.kernels.reduce((sum, kernel) => sum + kernel.ms, 0);
+      lines.push(`| host work and transfers (the rest) | ${host.toFixed(2)} | ${share(host)} | |`, '');
     }
   }
-  if (!found) lines.push('No measured engine exposed a per-kernel profile (`lastStepProfile()`) in this run.', '');
+  if (!found) lines.push('No per-kernel profile was taken in this run.', '');
   return lines;
 }
 
@@ -66,7 +104,7 @@ function profileSection(results: ModeResult[]): string[] {
 export function renderMarkdown(bench: BenchResults): string {
   const { machine, peer, settings } = bench;
   const peerLine = peer.available
-    ? `torch ${machine.torch} on ${machine.python}, ${settings.peer_threads} thread(s), BLAS ${machine.torch_blas}; ` +
+    ? `torch ${machine.torch} on ${machine.python}, ${settings.peer_threads.join(' and ')} thread(s), BLAS ${machine.torch_blas}; ` +
       `reference vectors: ${peer.golden_check ?? 'not checked'}`
     : oneLine(peer.reason);
 
@@ -82,8 +120,8 @@ export function renderMarkdown(bench: BenchResults): string {
     'loss, backward, global gradient-norm clipping to 1, AdamW with decoupled weight decay',
     '0.01 and the clamp to [-4, 4], with fresh dropout masks. An evaluation pass is the',
     'forward pass alone. Each measurement is one child process, so its peak RSS is its own.',
-    `Per round every implementation runs once, ${settings.warmup} untimed and ${settings.steps} timed steps;`,
-    'the peer goes first in odd rounds and last in even ones. images/s is the batch size',
+    'Per round every implementation runs once, some untimed warm-up steps and then the timed',
+    'steps; the peer goes first in odd rounds and last in even ones. images/s is the batch size',
     'divided by a step\'s time, and the median is taken over the timed steps of all rounds.',
     '',
     'The machine is shared with other jobs, so absolute figures drift from run to run.',
@@ -105,7 +143,7 @@ export function renderMarkdown(bench: BenchResults): string {
     '## Run',
     '',
     `- date: ${bench.date}`,
-    `- command: \`${bench.command}\` (${settings.rounds} round(s), ${settings.steps} timed step(s), ${settings.warmup} warm-up)`,
+    `- command: \`${bench.command}\``,
     `- commit: ${machine.git_commit}`,
     `- CPU: ${machine.cpu_model}, nproc ${machine.nproc}`,
     `- load average at start ${machine.load_average_start.join(', ')}; at end ${(machine.load_average_end ?? []).join(', ')}`,
@@ -123,9 +161,12 @@ export function renderMarkdown(bench: BenchResults): string {
     ...bench.results.flatMap(resultSection),
     '## Compilation',
     '',
-    '| spec | status | seconds | device buffers |',
-    '|---|---|---|---|',
-    ...bench.compile.map(compileRow),
+    'Device buffers are the `buffers` of manifest.json: the engine allocates them at the batch',
+    'size it is opened with, so they are given at the compiled and at the benchmark batch size.',
+    '',
+    '| spec | status | seconds | buffers | bytes, compiled | bytes, benchmark |',
+    '|---|---|---|---|---|---|',
+    ...bench.compile.map((record) => compileRow(record, bench.results.find((r) => r.workload === record.workload)?.batch)),
     '',
     ...profileSection(bench.results),
     '## Earlier figures of the authors\' code',

@@ -8,11 +8,20 @@ export interface KernelTime {
   calls?: number;
 }
 
+/** Per-kernel times of one training step. */
+export interface KernelProfile {
+  /** How the times were taken: the engine's `lastStepProfile()`, or a wrapper around its kernel calls. */
+  source: string;
+  /** Wall time of the whole profiled step; what the kernels do not account for is host work. */
+  step_ms: number;
+  kernels: KernelTime[];
+}
+
 export type Mode = 'train' | 'eval';
 
 /** One child process: the PyTorch peer or one snnc backend, one round of one workload and mode. */
 export interface RunRecord {
-  /** `pytorch-peer`, or `snnc <backend>`. */
+  /** `pytorch-peer, N thread(s)`, or `snnc <backend>`. */
   label: string;
   round: number;
   status: 'measured' | 'unavailable' | 'failed' | 'timed out';
@@ -24,7 +33,7 @@ export interface RunRecord {
   wall_seconds: number;
   /** One-minute load average when the process started; the machine is shared. */
   load_average?: number;
-  kernel_profile?: KernelTime[] | null;
+  kernel_profile?: KernelProfile | null;
 }
 
 /** Figures of one implementation over all rounds of one workload and mode. */
@@ -41,13 +50,26 @@ export interface Summary {
   step_seconds_median?: number;
   /** Largest peak RSS of its processes. */
   peak_rss_mb?: number;
-  /** Median images/s of this implementation divided by the peer's, from the same interleaved rounds. */
-  ratio_to_peer?: number;
-  /** The same ratio per round, from each round's own medians. */
-  round_ratios?: number[];
-  kernel_profile?: KernelTime[] | null;
+  /**
+   * Per peer label, the median images/s of this implementation divided by that peer's, from
+   * the same interleaved rounds.
+   */
+  ratios_to_peer?: Record<string, number>;
+  /** The same ratios per round, from each round's own medians. */
+  round_ratios?: Record<string, number[]>;
+  kernel_profile?: KernelProfile | null;
   /** One-minute load averages when its measured processes started. */
   load_averages?: number[];
+}
+
+/** How many processes and steps one workload and mode ran. */
+export interface Plan {
+  rounds: number;
+  /** Timed steps per process. */
+  steps: number;
+  /** Untimed steps before the timed ones, per implementation. */
+  peerWarmup: number;
+  snncWarmup: number;
 }
 
 export interface ModeResult {
@@ -56,6 +78,9 @@ export interface ModeResult {
   network: string;
   mode: Mode;
   batch: number;
+  plan: Plan;
+  /** Why this workload departs from the harness's defaults. */
+  note?: string;
   runs: RunRecord[];
   summaries: Summary[];
 }
@@ -68,9 +93,12 @@ export interface CompileRecord {
   seconds?: number;
   command: string;
   out_dir: string;
-  /** Sum of the byte sizes listed under `buffers` in manifest.json. */
+  /** Sum of the byte sizes listed under `buffers` in manifest.json, at the compiled batch size. */
   buffer_bytes?: number;
   buffer_count?: number;
+  compiled_batch?: number;
+  /** The same sum at the benchmark's batch size, which is what the engine allocates. */
+  buffer_bytes_at_batch?: number;
 }
 
 export interface MachineInfo {
@@ -98,14 +126,23 @@ export interface PeerInfo {
 export interface BenchResults {
   date: string;
   command: string;
-  settings: { rounds: number; steps: number; warmup: number; timeout_s: number; quick: boolean; peer_threads: number };
+  settings: { timeout_s: number; quick: boolean; peer_threads: number[] };
   machine: MachineInfo;
   peer: PeerInfo;
   compile: CompileRecord[];
   results: ModeResult[];
 }
 
-export const PEER_LABEL = 'pytorch-peer';
+const PEER_PREFIX = 'pytorch-peer';
+
+/** Label of the PyTorch peer run with `threads` intra-op threads. */
+export function peerLabel(threads: number): string {
+  return `${PEER_PREFIX}, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+export function isPeer(label: string): boolean {
+  return label.startsWith(PEER_PREFIX);
+}
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -146,21 +183,24 @@ export function summarise(runs: RunRecord[], batch: number): Summary[] {
     });
   }
 
-  const peer = summaries.find((summary) => summary.label === PEER_LABEL);
-  if (peer?.images_per_s_median === undefined) return summaries;
+  const peers = summaries.filter((summary) => isPeer(summary.label) && summary.images_per_s_median !== undefined);
   for (const summary of summaries) {
-    if (summary.label === PEER_LABEL || summary.images_per_s_median === undefined) continue;
-    summary.ratio_to_peer = summary.images_per_s_median / peer.images_per_s_median;
-    summary.round_ratios = roundRatios(runs, summary.label, batch);
+    if (isPeer(summary.label) || summary.images_per_s_median === undefined || peers.length === 0) continue;
+    summary.ratios_to_peer = {};
+    summary.round_ratios = {};
+    for (const peer of peers) {
+      summary.ratios_to_peer[peer.label] = summary.images_per_s_median / peer.images_per_s_median!;
+      summary.round_ratios[peer.label] = roundRatios(runs, summary.label, peer.label, batch);
+    }
   }
   return summaries;
 }
 
-function roundRatios(runs: RunRecord[], label: string, batch: number): number[] {
+function roundRatios(runs: RunRecord[], label: string, peerLabel: string, batch: number): number[] {
   const ratios: number[] = [];
   const rounds = [...new Set(runs.map((run) => run.round))];
   for (const round of rounds) {
-    const peer = runs.find((run) => run.round === round && run.label === PEER_LABEL && run.status === 'measured');
+    const peer = runs.find((run) => run.round === round && run.label === peerLabel && run.status === 'measured');
     const own = runs.find((run) => run.round === round && run.label === label && run.status === 'measured');
     if (peer === undefined || own === undefined) continue;
     ratios.push(median(stepRates(own, batch)) / median(stepRates(peer, batch)));

@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { lastJsonLine, machineInfo, runChild, tail } from './processes';
 import { renderMarkdown } from './report';
 import {
-  PEER_LABEL,
+  peerLabel,
   summarise,
   type BenchResults,
   type CompileRecord,
   type Mode,
   type ModeResult,
   type PeerInfo,
+  type Plan,
   type RunRecord,
 } from './results';
 import type { WorkerResult } from './snnc-worker';
@@ -32,18 +33,22 @@ passes of snnc and of the PyTorch peer (bench/peer/tsslbp_torch.py) on random no
 inputs, the two taking turns round by round, and reports snnc/peer ratios of median images/s.
 
 options:
-  --quick              smoke check: 1 round of 2 steps; writes the results to the system
-                       temporary folder and leaves BENCHMARKS.md alone unless --markdown is given
-  --rounds N           alternating rounds per workload and mode (default 3)
-  --steps N            timed steps per process (default 3)
-  --warmup N           untimed steps per process before the timed ones (default 1)
+  --quick              smoke check: mnist only (unless --workloads is given), 1 round of 2 steps;
+                       writes the results to the system temporary folder and leaves
+                       BENCHMARKS.md alone unless --markdown is given
+  --rounds N           alternating rounds per workload and mode (default 3; cifar10: 1)
+  --steps N            timed steps per process (default 3; mnist: 5, cifar10: 1)
+  --warmup N           untimed steps per process before the timed ones (default 1;
+                       snnc on cifar10: 0)
   --workloads LIST     comma-separated, from: ${WORKLOADS.map((w) => w.name).join(', ')} (default: all)
   --backends LIST      snnc backends, comma-separated (default: webasm,cpu,headlessgl,webgpu,reference);
-                       'reference' is the plain TypeScript engine, run on mnist only
+                       'reference' is the plain TypeScript engine; cifar10 skips cpu and reference
   --modes LIST         train, eval or both (default: train,eval)
   --no-peer            skip the PyTorch peer
+  --no-profile         skip the per-kernel profile (one more engine and two more steps per
+                       snnc training process; cifar10 never takes one)
   --python PATH        interpreter with python3-torch and python3-yaml (default: /usr/bin/python3)
-  --peer-threads N     torch intra-op threads of the peer (default 2)
+  --peer-threads LIST  torch intra-op thread counts, one peer run each per round (default 2,1)
   --timeout S          seconds one child process may run before it is killed (default 900)
   --out FILE           results JSON (default: bench/results.json)
   --markdown FILE      report to rewrite (default: BENCHMARKS.md)
@@ -51,24 +56,22 @@ options:
 
 interface Options {
   quick: boolean;
-  rounds: number;
-  steps: number;
-  warmup: number;
+  /** Command-line values; undefined leaves each workload's default. */
+  rounds?: number;
+  steps?: number;
+  warmup?: number;
   workloads: Workload[];
   backends: string[];
   modes: Mode[];
   peer: boolean;
+  profile: boolean;
   python: string;
-  peerThreads: number;
+  /** One peer configuration per entry, each run in every round. */
+  peerThreads: number[];
   timeoutS: number;
   out: string;
   markdown: string | null;
 }
-
-/** Backends left out of a workload, with the reason the report gives. */
-const SKIPPED_BACKENDS: Record<string, Record<string, string>> = {
-  cifar10: { reference: 'the plain TypeScript reference engine needs minutes per CIFAR-10 step' },
-};
 
 class UsageError extends Error {}
 
@@ -76,15 +79,13 @@ function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const options: Options = {
     quick,
-    rounds: quick ? 1 : 3,
-    steps: quick ? 2 : 3,
-    warmup: 1,
-    workloads: WORKLOADS,
+    workloads: quick ? WORKLOADS.filter((w) => w.name === 'mnist') : WORKLOADS,
     backends: ['webasm', 'cpu', 'headlessgl', 'webgpu', 'reference'],
     modes: ['train', 'eval'],
     peer: true,
+    profile: true,
     python: existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
-    peerThreads: 2,
+    peerThreads: [2, 1],
     timeoutS: 900,
     out: quick ? path.join(os.tmpdir(), 'snnc-bench-quick.json') : path.join(repoRoot, 'bench', 'results.json'),
     markdown: quick ? null : path.join(repoRoot, 'BENCHMARKS.md'),
@@ -108,6 +109,9 @@ function parseOptions(argv: string[]): Options {
       case '--no-peer':
         options.peer = false;
         break;
+      case '--no-profile':
+        options.profile = false;
+        break;
       case '--rounds':
         options.rounds = integer(flag, value, 1);
         i++;
@@ -125,7 +129,8 @@ function parseOptions(argv: string[]): Options {
         i++;
         break;
       case '--peer-threads':
-        options.peerThreads = integer(flag, value, 1);
+        options.peerThreads = list(value).map((item) => integer(flag, item, 1));
+        if (options.peerThreads.length === 0) throw new UsageError('--peer-threads needs a comma-separated list such as 2,1');
         i++;
         break;
       case '--workloads': {
@@ -204,19 +209,19 @@ async function preparePeer(options: Options): Promise<{ info: PeerInfo; torch: s
   return { info, torch, blas };
 }
 
-async function runPeer(options: Options, workload: Workload, mode: Mode, round: number): Promise<RunRecord> {
+async function runPeer(options: Options, plan: Plan, threads: number, workload: Workload, mode: Mode, round: number): Promise<RunRecord> {
   const args = [
     'bench/peer/tsslbp_torch.py', 'bench',
     '--spec', workload.spec,
     '--batch', String(workload.batch),
-    '--steps', String(options.steps),
-    '--warmup', String(options.warmup),
+    '--steps', String(plan.steps),
+    '--warmup', String(plan.peerWarmup),
     '--mode', mode,
-    '--threads', String(options.peerThreads),
+    '--threads', String(threads),
   ];
   const loadAverage = currentLoad();
   const outcome = await runChild(options.python, args, repoRoot, options.timeoutS);
-  const base = { label: PEER_LABEL, round, wall_seconds: outcome.seconds, load_average: loadAverage };
+  const base = { label: peerLabel(threads), round, wall_seconds: outcome.seconds, load_average: loadAverage };
   if (outcome.timedOut) return { ...base, status: 'timed out', reason: `killed after ${options.timeoutS} s` };
   const result = lastJsonLine<{ step_seconds: number[]; images_per_s: number; peak_rss_mb: number }>(outcome.stdout);
   if (outcome.code !== 0 || result === null) {
@@ -233,23 +238,39 @@ async function runPeer(options: Options, workload: Workload, mode: Mode, round: 
 
 // ----------------------------------------------------------------------------- snnc
 
-function manifestBuffers(outDir: string): { bytes: number; count: number } | null {
-  const file = path.join(outDir, 'manifest.json');
-  if (!existsSync(file)) return null;
-  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { buffers?: unknown };
-  const buffers = manifest.buffers;
-  if (buffers === undefined || buffers === null || typeof buffers !== 'object') return null;
-  const entries = Array.isArray(buffers) ? buffers : Object.values(buffers);
+interface ManifestBufferSizes {
+  compiledBatchSize?: number;
+  buffers?: { bytes: number; elements: number; perSample: number; fixed: number }[];
+}
+
+/**
+ * Sums the device buffers listed in manifest.json, at the compiled batch size and at `batch`.
+ * A buffer contains `perSample·batch + fixed` elements of `bytes/elements` bytes each.
+ */
+function manifestBuffers(outDir: string, batch: number): Pick<CompileRecord, 'buffer_bytes' | 'buffer_count' | 'compiled_batch' | 'buffer_bytes_at_batch'> {
+  const manifest = JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')) as ManifestBufferSizes;
+  if (!Array.isArray(manifest.buffers)) return {};
   let bytes = 0;
-  for (const entry of entries) {
-    if (typeof entry === 'number') bytes += entry;
-    else if (entry !== null && typeof entry === 'object') {
-      const record = entry as { bytes?: unknown; byteLength?: unknown };
-      const size = record.bytes ?? record.byteLength;
-      if (typeof size === 'number') bytes += size;
-    }
+  let bytesAtBatch = 0;
+  for (const buffer of manifest.buffers) {
+    bytes += buffer.bytes;
+    const bytesPerElement = buffer.elements > 0 ? buffer.bytes / buffer.elements : 4;
+    bytesAtBatch += (buffer.perSample * batch + buffer.fixed) * bytesPerElement;
   }
-  return { bytes, count: entries.length };
+  return {
+    buffer_bytes: bytes,
+    buffer_count: manifest.buffers.length,
+    compiled_batch: manifest.compiledBatchSize,
+    buffer_bytes_at_batch: bytesAtBatch,
+  };
+}
+
+/** Drops the compiler's `file:line:column warning:` lines, which a failed compile prints before its error. */
+function withoutWarnings(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\S+:\d+:\d+ warning: /.test(line))
+    .join('\n');
 }
 
 async function compileWorkload(workload: Workload, buildRoot: string, timeoutS: number): Promise<CompileRecord> {
@@ -263,28 +284,32 @@ async function compileWorkload(workload: Workload, buildRoot: string, timeoutS: 
   const outcome = await runChild(process.execPath, args, repoRoot, timeoutS);
   record.seconds = outcome.seconds;
   if (outcome.timedOut) return { ...record, status: 'timed out', reason: `killed after ${timeoutS} s` };
-  if (outcome.code !== 0) return { ...record, status: 'failed', reason: tail(outcome.stderr || outcome.stdout, 6) };
+  if (outcome.code !== 0) return { ...record, status: 'failed', reason: tail(withoutWarnings(outcome.stderr || outcome.stdout), 6) };
   if (!existsSync(path.join(outDir, 'manifest.json'))) {
     return { ...record, status: 'failed', reason: `snnc compile exited 0 but wrote no manifest.json into ${outDir}` };
   }
 
-  const buffers = manifestBuffers(outDir);
-  if (buffers !== null) {
-    record.buffer_bytes = buffers.bytes;
-    record.buffer_count = buffers.count;
-  }
-  return record;
+  return { ...record, ...manifestBuffers(outDir, workload.batch) };
 }
 
-async function runSnnc(options: Options, workload: Workload, dir: string, backend: string, mode: Mode, round: number): Promise<RunRecord> {
+async function runSnnc(
+  options: Options,
+  plan: Plan,
+  workload: Workload,
+  dir: string,
+  backend: string,
+  mode: Mode,
+  round: number,
+): Promise<RunRecord> {
   const args = [
     '--import', 'tsx', 'bench/snnc-worker.ts',
     '--spec', workload.spec,
     '--dir', dir,
     '--backend', backend,
     '--batch', String(workload.batch),
-    '--steps', String(options.steps),
-    '--warmup', String(options.warmup),
+    '--steps', String(plan.steps),
+    '--warmup', String(plan.snncWarmup),
+    '--profile', options.profile && workload.profile !== false ? '1' : '0',
     '--mode', mode,
   ];
   const loadAverage = currentLoad();
@@ -318,21 +343,35 @@ function describe(run: RunRecord): string {
   return `${run.status}: ${(run.reason ?? '').split('\n')[0]}`;
 }
 
-/** Runs the peer and every snnc backend in turn, `rounds` times; the first to run alternates per round. */
+/** Runs every peer configuration and snnc backend in turn, `rounds` times; the peers go first in odd rounds, last in even ones. */
+/** Rounds, steps and warm-up steps of one workload: the command line's, else the workload's, else the harness's. */
+function planFor(options: Options, workload: Workload): Plan {
+  const own: Partial<Workload> = options.quick ? {} : workload;
+  return {
+    rounds: options.rounds ?? own.rounds ?? (options.quick ? 1 : 3),
+    steps: options.steps ?? own.steps ?? (options.quick ? 2 : 3),
+    peerWarmup: options.warmup ?? 1,
+    snncWarmup: options.warmup ?? own.snncWarmup ?? 1,
+  };
+}
+
 async function runRounds(options: Options, peerReady: boolean, workload: Workload, dir: string, mode: Mode): Promise<ModeResult> {
+  const plan = planFor(options, workload);
   const runs: RunRecord[] = [];
-  const skipped = SKIPPED_BACKENDS[workload.name] ?? {};
+  const skipped = workload.skipBackends ?? {};
   let backends = options.backends.filter((backend) => skipped[backend] === undefined);
   for (const backend of options.backends.filter((name) => skipped[name] !== undefined)) {
     runs.push({ label: `snnc ${backend}`, round: 1, status: 'unavailable', reason: `not run: ${skipped[backend]}`, wall_seconds: 0 });
   }
 
-  for (let round = 1; round <= options.rounds; round++) {
-    const turns: Array<() => Promise<RunRecord>> = backends.map((backend) => () => runSnnc(options, workload, dir, backend, mode, round));
+  for (let round = 1; round <= plan.rounds; round++) {
+    const turns: Array<() => Promise<RunRecord>> = backends.map(
+      (backend) => () => runSnnc(options, plan, workload, dir, backend, mode, round),
+    );
     if (peerReady) {
-      const peerTurn = () => runPeer(options, workload, mode, round);
-      if (round % 2 === 1) turns.unshift(peerTurn);
-      else turns.push(peerTurn);
+      const peerTurns = options.peerThreads.map((threads) => () => runPeer(options, plan, threads, workload, mode, round));
+      if (round % 2 === 1) turns.unshift(...peerTurns);
+      else turns.push(...peerTurns.reverse());
     }
     for (const turn of turns) {
       const run = await turn();
@@ -353,6 +392,8 @@ async function runRounds(options: Options, peerReady: boolean, workload: Workloa
     network: workload.network,
     mode,
     batch: workload.batch,
+    plan,
+    note: options.quick ? undefined : workload.note,
     runs,
     summaries: summarise(runs, workload.batch),
   };
@@ -400,9 +441,6 @@ async function main(argv: string[]): Promise<number> {
     date: new Date().toISOString(),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     settings: {
-      rounds: options.rounds,
-      steps: options.steps,
-      warmup: options.warmup,
       timeout_s: options.timeoutS,
       quick: options.quick,
       peer_threads: options.peerThreads,
@@ -421,8 +459,9 @@ async function main(argv: string[]): Promise<number> {
 
   for (const result of results) {
     for (const summary of result.summaries) {
-      if (summary.ratio_to_peer === undefined) continue;
-      console.log(`${result.workload} ${result.mode}: ${summary.label} / peer = ${summary.ratio_to_peer.toFixed(3)}`);
+      for (const [peer, ratio] of Object.entries(summary.ratios_to_peer ?? {})) {
+        console.log(`${result.workload} ${result.mode}: ${summary.label} / ${peer} = ${ratio.toFixed(3)}`);
+      }
     }
   }
   return 0;

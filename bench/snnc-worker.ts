@@ -2,17 +2,17 @@
 // one backend, in a process of its own so that the peak RSS it reports is this run's alone.
 //
 // usage: node --import tsx bench/snnc-worker.ts --spec SPEC --dir GENERATED_DIR --backend NAME
-//          [--batch N] [--steps N] [--warmup N] [--mode train|eval] [--seed N]
+//          [--batch N] [--steps N] [--warmup N] [--mode train|eval] [--seed N] [--profile 1|0]
 // Prints one JSON object (`WorkerResult`) as the last line of stdout. Exit status: 0 measured,
 // 3 the backend or the engine is not available yet, 1 the run failed.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sampleSize, type Network } from '../common/network';
 import type { Batch, Engine, TensorMap } from '../runtime/engine';
+import type { BackendChoice } from '../runtime/load';
 import { Rng } from '../runtime/rng';
-import type { KernelTime } from './results';
+import type { KernelProfile, KernelTime } from './results';
 import { staticNormalisation } from './workloads';
 
 export interface WorkerResult {
@@ -29,8 +29,8 @@ export interface WorkerResult {
   /** Seconds from the start of the process until the engine was ready. */
   open_seconds?: number;
   peak_rss_mb: number;
-  /** Per-kernel milliseconds of the last timed training step, when the engine has `lastStepProfile()`. */
-  kernel_profile?: KernelTime[] | null;
+  /** Per-kernel times of one training step on a profiling engine; null when not taken. */
+  kernel_profile?: KernelProfile | null;
 }
 
 interface WorkerArgs {
@@ -42,19 +42,15 @@ interface WorkerArgs {
   warmup: number;
   mode: 'train' | 'eval';
   seed: number;
+  /** Whether to profile one more training step kernel by kernel after the timed ones. */
+  profile: boolean;
 }
 
-/** Exports the bench expects of `runtime/load.ts`, checked at run time because the module may not exist yet. */
-interface LoadModule {
-  openEngine(dir: string, options: { backend: string; batchSize: number; profile?: boolean }): Engine | Promise<Engine>;
-}
-
-/** Optional profiling hook: per-kernel times of the most recent step. */
+/** An engine opened with `profile: true`: per-kernel times of the most recent step. */
 interface ProfilingEngine extends Engine {
   lastStepProfile?: () => KernelTime[];
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const processStart = performance.now();
 
 class Unavailable extends Error {}
@@ -92,32 +88,37 @@ function parseArgs(argv: string[]): WorkerArgs {
     warmup: integer('warmup', 1, 0),
     mode,
     seed: integer('seed', 1, 0),
+    profile: integer('profile', 1, 0) === 1,
   };
 }
 
+const BACKENDS: BackendChoice[] = ['auto', 'cpu', 'webasm', 'headlessgl', 'webgpu', 'webgl2', 'reference'];
+
+function isBackendChoice(name: string): name is BackendChoice {
+  return (BACKENDS as string[]).includes(name);
+}
+
 /** Opens the engine: the reference engine from the spec, or a compiled network through `openEngine`. */
-async function openBenchEngine(args: WorkerArgs): Promise<Engine> {
+async function openBenchEngine(args: WorkerArgs, profile: boolean): Promise<Engine> {
   if (args.backend === 'reference') {
     const { loadSpec } = await import('../compiler/frontend/index');
     const { createReferenceEngine } = await import('../runtime/reference/index');
     return createReferenceEngine(loadSpec(args.spec).network, { seed: args.seed });
   }
 
-  const loadFile = path.join(repoRoot, 'runtime', 'load.ts');
-  if (!existsSync(loadFile)) {
-    throw new Unavailable('runtime/load.ts does not exist yet, so there is no openEngine to call');
-  }
   if (!existsSync(path.join(args.dir, 'manifest.json'))) {
-    throw new Unavailable(`${path.join(args.dir, 'manifest.json')} not found; the spec did not compile`);
+    throw new Unavailable(`no manifest.json in ${args.dir}, so the spec did not compile (see the compile step)`);
   }
-  const module = (await import(pathToFileURL(loadFile).href)) as Partial<LoadModule>;
-  if (typeof module.openEngine !== 'function') {
-    throw new Unavailable('runtime/load.ts does not export openEngine yet');
+  if (!isBackendChoice(args.backend)) {
+    throw new Unavailable(`'${args.backend}' is not a backend openEngine accepts; use one of ${BACKENDS.join(', ')}`);
   }
+  const { openEngine } = await import('../runtime/load');
   try {
-    return await module.openEngine(args.dir, { backend: args.backend, batchSize: args.batch });
+    return await openEngine(args.dir, { backend: args.backend, batchSize: args.batch, profile });
   } catch (error) {
-    throw new Unavailable(`openEngine failed on backend '${args.backend}': ${(error as Error).message}`);
+    // runtime/gpu/backends.ts raises BackendUnavailableError for a backend that cannot load here.
+    if ((error as Error).name === 'BackendUnavailableError') throw new Unavailable((error as Error).message);
+    throw error;
   }
 }
 
@@ -170,8 +171,29 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * Times each kernel of one training step on a second engine opened with `profile: true`, after
+ * one untimed step that builds its kernels. Such an engine runs kernel by kernel without gpu.js
+ * pipelines, so its step is slower than the timed ones. Returns null when the engine has no profile.
+ */
+async function profileStep(args: WorkerArgs, batch: Batch, rng: Rng): Promise<KernelProfile | null> {
+  if (args.backend === 'reference') return null;
+  const engine = (await openBenchEngine(args, true)) as ProfilingEngine;
+  try {
+    if (typeof engine.lastStepProfile !== 'function') return null;
+    const lr = engine.network.lr;
+    await engine.trainStep(batch, lr, { dropoutMasks: dropoutMasks(engine.network, batch.size, rng) });
+    const start = performance.now();
+    await engine.trainStep(batch, lr, { dropoutMasks: dropoutMasks(engine.network, batch.size, rng) });
+    const stepMs = performance.now() - start;
+    return { source: 'lastStepProfile() of an engine opened with profile: true', step_ms: stepMs, kernels: engine.lastStepProfile() };
+  } finally {
+    engine.dispose();
+  }
+}
+
 async function measure(args: WorkerArgs): Promise<WorkerResult> {
-  const engine = (await openBenchEngine(args)) as ProfilingEngine;
+  const engine = await openBenchEngine(args, false);
   const openSeconds = (performance.now() - processStart) / 1000;
   const network = engine.network;
   const rng = new Rng(args.seed + 1);
@@ -191,12 +213,11 @@ async function measure(args: WorkerArgs): Promise<WorkerResult> {
     const seconds = (performance.now() - start) / 1000;
     if (step >= args.warmup) stepSeconds.push(seconds);
   }
-
-  let kernelProfile: KernelTime[] | null = null;
-  if (args.mode === 'train' && typeof engine.lastStepProfile === 'function') {
-    kernelProfile = engine.lastStepProfile();
-  }
   engine.dispose();
+  // Read the peak RSS before the profiling engine adds its own buffers.
+  const peakRss = peakRssMb();
+
+  const kernelProfile = args.mode === 'train' && args.profile ? await profileStep(args, batch, rng) : null;
 
   return {
     implementation: 'snnc',
@@ -208,7 +229,7 @@ async function measure(args: WorkerArgs): Promise<WorkerResult> {
     step_seconds: stepSeconds,
     losses: args.mode === 'train' ? losses : undefined,
     open_seconds: openSeconds,
-    peak_rss_mb: peakRssMb(),
+    peak_rss_mb: peakRss,
     kernel_profile: kernelProfile,
   };
 }
