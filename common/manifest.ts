@@ -17,13 +17,25 @@ export interface ManifestKernelArg {
   scalar?: ScalarName;
 }
 
+export interface KernelOutput {
+  buffer: string;
+  perSample: number;
+  fixed: number;
+  /**
+   * Thread grid `[x, y]`: when present the kernel runs on an `[x, y, size / (x·y)]` grid and
+   * reads `this.thread.y` and `this.thread.z`, which are the same for the 4 cells a WebAssembly
+   * SIMD step computes; the buffer is the grid flattened with x fastest. Absent: a flat `[size]`.
+   */
+  grid?: [number, number];
+}
+
 export interface ManifestKernel {
   name: string;
   /** Template family, e.g. `conv-forward`, `lif-backward`. */
   kind: string;
   phase: KernelPhase;
   /** Buffer written, and its size `perSample·batch + fixed` (one thread per value). */
-  output: { buffer: string; perSample: number; fixed: number };
+  output: KernelOutput;
   args: ManifestKernelArg[];
   /** JavaScript source of the kernel function. */
   source: string;

@@ -2,7 +2,7 @@
 // in (shapes, strides, padding, dilation, tau_m, tau_s, thresholds, loop bounds), the kernel
 // arguments and the buffers they bind to. A context is a pure function of the group.
 
-import type { ScalarName } from '../../common/manifest';
+import type { KernelOutput, ScalarName } from '../../common/manifest';
 import type { IrModule, KernelGroup, KernelKind, Op, Shape } from '../ir/ir';
 import { elementCount, sizeTerms, tensorOf } from '../ir/ir';
 import { formatOp, formatShape } from '../ir/print';
@@ -24,7 +24,7 @@ export interface KernelContext {
   group: KernelGroup;
   template: Exclude<KernelKind, 'host'>;
   params: KernelParam[];
-  output: { buffer: string; perSample: number; fixed: number };
+  output: KernelOutput;
   /** Lines of the header comment: IR ops, constants baked in, arguments. */
   header: string[];
   values: Record<string, unknown>;
@@ -60,6 +60,25 @@ function activationAxes(shape: Shape, timed: boolean, names: [string, string, st
   if (timed) axes.push({ name: 't', size: shape[4] as number });
   axes.push({ name: names[2], size: width }, { name: names[1], size: height }, { name: names[0], size: channels });
   return axes;
+}
+
+/**
+ * Emits the coordinates of a kernel on an `[x, y, z]` thread grid: `xAxes` split `thread.x`
+ * (fastest first, the last taking the quotient), `thread.y` is `yName`, and `zAxes` split
+ * `thread.z` the same way. Coordinates from y and z are uniform across a WebAssembly SIMD step,
+ * so reads indexed only by them are single loads instead of four-lane gathers.
+ */
+function gridIndexLines(xAxes: IndexAxis[], xLast: string, yName: string, zAxes: IndexAxis[], zLast: string): string[] {
+  return [
+    ...decomposeIndex('this.thread.x', xAxes, xLast).map((line) => line.replace(/\brest(\d)/g, 'restX$1')),
+    `const ${yName} = this.thread.y;`,
+    ...decomposeIndex('this.thread.z', zAxes, zLast).map((line) => line.replace(/\brest(\d)/g, 'restZ$1')),
+  ];
+}
+
+/** Grid `[x, y]` for a kernel whose x axis is `x` cells and y axis `y` cells. */
+function gridOutput(module: IrModule, tensor: string, x: number, y: number): KernelOutput {
+  return { ...outputTerms(module, tensor), grid: [x, y] };
 }
 
 function outputTerms(module: IrModule, tensor: string): { buffer: string; perSample: number; fixed: number } {
@@ -127,6 +146,14 @@ function geometryConstants(geometry: ReturnType<typeof convGeometry>): string {
   );
 }
 
+/** Most output channels the conv input gradient sums per loop iteration. */
+const MAX_CHANNEL_UNROLL = 8;
+
+function largestDivisorUpTo(value: number, limit: number): number {
+  for (let divisor = Math.min(value, limit); divisor > 1; divisor--) if (value % divisor === 0) return divisor;
+  return 1;
+}
+
 /** Quotient expression of a window offset known to be divisible by the stride. */
 function divideExpression(offset: string, stride: number): string {
   return stride === 1 ? offset : `(${offset} / ${stride}) | 0`;
@@ -176,7 +203,7 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
     group,
     template: 'conv-forward',
     params,
-    output: outputTerms(module, op.results[0]),
+    output: gridOutput(module, op.results[0], outW * timeFactor, outH),
     header: header(
       module,
       group,
@@ -185,7 +212,9 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
     ),
     values: {
       summary: `conv: I[n, co, oy, ox${timed ? ', t' : ''}] = sum over ci, ky, kx of W[co, ci, ky, kx] * psp[n, ci, oy*${geometry.strideY} - ${geometry.padY} + ky*${geometry.dilationY}, ox*${geometry.strideX} - ${geometry.padX} + kx*${geometry.dilationX}${timed ? ', t' : ''}]; padding reads zero`,
-      indexLines: decomposeIndex('this.thread.x', activationAxes(outShape, timed, ['co', 'oy', 'ox']), 'n'),
+      indexLines: timed
+        ? gridIndexLines([{ name: 't', size: T }], 'ox', 'oy', [{ name: 'co', size: outChannels }], 'n')
+        : gridIndexLines([], 'ox', 'oy', [{ name: 'co', size: outChannels }], 'n'),
       timed,
       steps: T,
       ...geometry,
@@ -195,6 +224,11 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
       sourceSample: inChannels * inH * inW * timeFactor,
       sourcePlane: inH * inW * timeFactor,
       sourceRow: inW * timeFactor,
+      taps: Array.from({ length: geometry.kernelW }, (_, kx) => ({
+        kx,
+        column: kx * geometry.dilationX,
+        sourceOffset: kx * geometry.dilationX * timeFactor,
+      })),
       maskSample: inChannels * inH * inW,
       maskPlane: inH * inW,
       weightOut: inChannels * geometry.kernelH * geometry.kernelW,
@@ -424,15 +458,18 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
   }
 
   const geometry = convGeometry(op);
+  const channelUnroll = largestDivisorUpTo(outChannels, MAX_CHANNEL_UNROLL);
+  const weightOut = inChannels * geometry.kernelH * geometry.kernelW;
+  const gradPlane = outH * outW * T;
   return {
     group,
     template: 'conv-input-grad',
     params,
-    output: outputTerms(module, op.results[0]),
+    output: gridOutput(module, op.results[0], inW * T, inH),
     header: header(module, group, [`in [${inChannels}, ${inH}, ${inW}]`, `out [${outChannels}, ${outH}, ${outW}]`, geometryConstants(geometry), `T ${T}`], params),
     values: {
       summary: 'transposed conv: sums W[co, ci, ky, kx] * dE/dI[n, co, oy, ox, t] over every output position whose window reads this input',
-      indexLines: decomposeIndex('this.thread.x', activationAxes(inShape, true, ['ci', 'iy', 'ix']), 'n'),
+      indexLines: gridIndexLines([{ name: 't', size: T }], 'ix', 'iy', [{ name: 'ci', size: inChannels }], 'n'),
       ...geometry,
       inChannels,
       outChannels,
@@ -440,8 +477,10 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
       outW,
       steps: T,
       gradSample: outChannels * outH * outW * T,
-      gradPlane: outH * outW * T,
-      weightOut: inChannels * geometry.kernelH * geometry.kernelW,
+      channelUnroll,
+      channelOffsets: Array.from({ length: channelUnroll }, (_, k) => ({ weight: k * weightOut, grad: k * gradPlane })),
+      weightStride: channelUnroll * weightOut,
+      gradStride: channelUnroll * gradPlane,
       strideCheckY: geometry.strideY > 1,
       strideCheckX: geometry.strideX > 1,
       rowExpression: divideExpression('rowOffset', geometry.strideY),
@@ -500,6 +539,7 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
     values: {
       summary: `dE/dW[co, ci, ky, kx] = sum over n, oy, ox${timed ? ', t' : ''} of dE/dI[n, co, oy, ox${timed ? ', t' : ''}] * psp[n, ci, iy, ix${timed ? ', t' : ''}]`,
       indexLines: decomposeIndex('this.thread.x', [{ name: 'kx', size: geometry.kernelW }, { name: 'ky', size: geometry.kernelH }, { name: 'ci', size: inChannels }], 'co'),
+      stepOffsets: Array.from({ length: T }, (_, t) => t),
       timed,
       steps: T,
       ...geometry,
@@ -744,5 +784,17 @@ export function kernelContexts(module: IrModule): KernelContext[] {
         break;
     }
   }
+  for (const context of contexts) describeGrid(context);
   return contexts;
+}
+
+/** Names the thread grid in the last header line of a kernel that runs on one. */
+function describeGrid(context: KernelContext): void {
+  const grid = context.output.grid;
+  if (grid === undefined) return;
+  const last = context.header.length - 1;
+  context.header[last] = context.header[last].replace(
+    'one value per thread.',
+    `one value per thread on a [${grid[0]}, ${grid[1]}, rest] grid (thread.x, thread.y, thread.z).`,
+  );
 }

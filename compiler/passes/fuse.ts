@@ -42,6 +42,13 @@ function layerPart(op: Op): string {
   return op.layer === null ? 'network' : identifierPart(op.layer);
 }
 
+/**
+ * Why conv kernels run on a 3-D thread grid: WebAssembly SIMD computes 4 consecutive x cells
+ * at once, and a read indexed only by thread.y and thread.z is one load for all 4 instead of a
+ * 4-lane gather.
+ */
+const CONV_GRID_REASON = 'threads on a [column and step, row, sample and channel] grid, so weight reads and row bounds are the same for the 4 cells of a SIMD step';
+
 function synapseReason(ops: Op[], isStatic: boolean): string {
   const parts = [
     isStatic
@@ -49,6 +56,7 @@ function synapseReason(ops: Op[], isStatic: boolean): string {
       : 'synapse alone: one thread per output value and step sums its window, since the neuron needs all of a neuron\'s steps',
   ];
   if (ops.some((op) => op.kind === 'dropout')) parts.push('dropout forward applied as a mask multiply while reading the input (one mask for all steps)');
+  if (ops.some((op) => op.kind === 'conv')) parts.push(CONV_GRID_REASON);
   return parts.join('; ');
 }
 
@@ -202,7 +210,10 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
           ops: ops.map((item) => item.id),
           output: op.results[0],
           phase: 'backward',
-          reason: 'transposed synapse: one thread per input value and step sums the output gradients that read it',
+          reason:
+            op.kind === 'conv_input_grad'
+              ? `transposed synapse: one thread per input value and step sums the output gradients that read it; ${CONV_GRID_REASON}`
+              : 'transposed synapse: one thread per input value and step sums the output gradients that read it',
         });
         break;
       case 'conv_weight_grad':

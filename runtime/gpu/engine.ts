@@ -9,7 +9,7 @@ import { initialWeights } from '../init';
 import { lossAndGradient } from '../loss';
 import { ADAM_BETA1, ADAM_BETA2, CLIP_EPSILON, MAX_GRAD_NORM } from '../optimizer';
 import { Rng } from '../rng';
-import type { Manifest, ManifestKernel, ScalarName } from './manifest';
+import type { KernelOutput, Manifest, ManifestKernel, ScalarName } from './manifest';
 
 /** The exports of a generated `kernels.js`: kernel functions by name. */
 export type GeneratedKernels = Record<string, unknown>;
@@ -80,6 +80,27 @@ function isHostArray(value: DeviceValue): value is Float32Array {
   return value instanceof Float32Array;
 }
 
+/**
+ * Flattens what a kernel on a thread grid returns on the host backends (nested arrays of
+ * rows, x fastest) into one array; other values pass through unchanged.
+ */
+function flattenRows(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  const rows: ArrayLike<number>[] = [];
+  const collect = (item: unknown): void => {
+    if (Array.isArray(item)) item.forEach(collect);
+    else rows.push(item as ArrayLike<number>);
+  };
+  collect(value);
+  const flat = new Float32Array(rows.reduce((total, row) => total + row.length, 0));
+  let offset = 0;
+  for (const row of rows) {
+    flat.set(row, offset);
+    offset += row.length;
+  }
+  return flat;
+}
+
 class GpuEngine implements ProfilingEngine {
   readonly network: Network;
   readonly backend: string;
@@ -123,9 +144,8 @@ class GpuEngine implements ProfilingEngine {
   private buildKernel(kernel: ManifestKernel, kernels: GeneratedKernels): RunnableKernel {
     const argumentTypes: Record<string, string> = {};
     for (const arg of kernel.args) argumentTypes[arg.name] = arg.scalar !== undefined ? 'Float' : 'Array';
-    const size = this.outputSize(kernel.output);
     const settings = {
-      output: [size],
+      output: this.outputShape(kernel.output),
       constants: { batch: this.options.batchSize },
       argumentTypes,
       asyncMode: true,
@@ -139,8 +159,17 @@ class GpuEngine implements ProfilingEngine {
     return create.call(this.options.gpu, kernelFunction(kernel, kernels), settings);
   }
 
-  private outputSize(output: { perSample: number; fixed: number }): number {
+  private outputSize(output: KernelOutput): number {
     return Math.max(1, output.perSample * this.options.batchSize + output.fixed);
+  }
+
+  /** gpu.js output dimensions: `[size]`, or `[x, y, z]` for a kernel on a thread grid. */
+  private outputShape(output: KernelOutput): number[] {
+    const size = this.outputSize(output);
+    if (output.grid === undefined) return [size];
+    const [x, y] = output.grid;
+    if (size % (x * y) !== 0) throw new Error(`engine: output ${output.buffer} of ${size} values does not fill a [${x}, ${y}, z] thread grid`);
+    return [x, y, size / (x * y)];
   }
 
   private parameterLayers() {
@@ -153,7 +182,7 @@ class GpuEngine implements ProfilingEngine {
     const value = this.buffers.get(name);
     if (value === undefined) throw new Error(`engine: buffer ${name} has not been written yet`);
     if (isHostArray(value)) return value;
-    const array = await value.toArray();
+    const array = flattenRows(await value.toArray());
     return array instanceof Float32Array ? array : Float32Array.from(array as ArrayLike<number>);
   }
 
@@ -229,7 +258,7 @@ class GpuEngine implements ProfilingEngine {
       return value;
     });
     const start = performance.now();
-    const result = (await built(...args)) as DeviceValue;
+    const result = flattenRows(await built(...args)) as DeviceValue;
     if (this.options.profile === true) this.recordTime(name, performance.now() - start);
     this.store(kernel.output.buffer, result);
   }
@@ -260,7 +289,7 @@ class GpuEngine implements ProfilingEngine {
     const plan = this.plan(kernels, outputs);
     const args = plan.inputs.map((input) => (input.scalar !== undefined ? this.scalars[input.scalar] : this.buffers.get(input.buffer as string)));
     const result = await plan.run(...args);
-    for (const name of outputs) this.store(name, result[name]);
+    for (const name of outputs) this.store(name, flattenRows(result[name]) as DeviceValue);
   }
 
   /** Builds (once per kernel list) a gpu.js pipeline that runs `kernels` in order and returns `outputs`. */
@@ -417,7 +446,7 @@ class GpuEngine implements ProfilingEngine {
     if (isHostArray(value)) return value;
     const cached = this.hostParameters.get(buffer);
     if (cached !== undefined) return cached;
-    const array = value.toArray();
+    const array = flattenRows(value.toArray());
     if (array instanceof Promise) throw new Error(`engine: reading weights from the ${this.backend} backend is asynchronous; use the engine's async methods`);
     return array instanceof Float32Array ? array : Float32Array.from(array as ArrayLike<number>);
   }

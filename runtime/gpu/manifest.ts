@@ -3,7 +3,7 @@
 
 import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from '../../common/manifest';
 
-export type { KernelPhase, Manifest, ManifestBuffer, ManifestKernel, ManifestKernelArg, ManifestParameter, ScalarName } from '../../common/manifest';
+export type { KernelOutput, KernelPhase, Manifest, ManifestBuffer, ManifestKernel, ManifestKernelArg, ManifestParameter, ScalarName } from '../../common/manifest';
 export { MANIFEST_FORMAT, MANIFEST_VERSION } from '../../common/manifest';
 
 /** Throws a one-line error naming `file` when `value` does not look like a manifest. */
