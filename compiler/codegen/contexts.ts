@@ -62,23 +62,40 @@ function activationAxes(shape: Shape, timed: boolean, names: [string, string, st
   return axes;
 }
 
-/**
- * Emits the coordinates of a kernel on an `[x, y, z]` thread grid: `xAxes` split `thread.x`
- * (fastest first, the last taking the quotient), `thread.y` is `yName`, and `zAxes` split
- * `thread.z` the same way. Coordinates from y and z are uniform across a WebAssembly SIMD step,
- * so reads indexed only by them are single loads instead of four-lane gathers.
- */
-function gridIndexLines(xAxes: IndexAxis[], xLast: string, yName: string, zAxes: IndexAxis[], zLast: string): string[] {
-  return [
-    ...decomposeIndex('this.thread.x', xAxes, xLast).map((line) => line.replace(/\brest(\d)/g, 'restX$1')),
-    `const ${yName} = this.thread.y;`,
-    ...decomposeIndex('this.thread.z', zAxes, zLast).map((line) => line.replace(/\brest(\d)/g, 'restZ$1')),
-  ];
-}
+/** Cells a WebAssembly SIMD step computes at once: consecutive `thread.x` values. */
+const SIMD_WIDTH = 4;
 
-/** Grid `[x, y]` for a kernel whose x axis is `x` cells and y axis `y` cells. */
-function gridOutput(module: IrModule, tensor: string, x: number, y: number): KernelOutput {
-  return { ...outputTerms(module, tensor), grid: [x, y] };
+/**
+ * Threads of a kernel whose output axes are, fastest first, `xAxes`, then `yAxis`, then
+ * `zAxes` and the remaining quotient `zLast` (null when `yAxis` is the slowest). On an `[x, y, z]` grid, coordinates from
+ * `thread.y` and `thread.z` are uniform across a WebAssembly SIMD step, so reads indexed only
+ * by them are single loads instead of four-lane gathers. The grid is used only when the x row
+ * is a multiple of the SIMD width: threaded gpu.js webasm runs other rows without SIMD.
+ * Otherwise the same coordinates come from a flat `thread.x`.
+ */
+function threadLayout(
+  module: IrModule,
+  tensor: string,
+  xAxes: IndexAxis[],
+  yAxis: IndexAxis,
+  zAxes: IndexAxis[],
+  zLast: string | null,
+): { output: KernelOutput; indexLines: string[] } {
+  const rowLength = xAxes.reduce((product, axis) => product * axis.size, 1);
+  const output = outputTerms(module, tensor);
+  if (rowLength % SIMD_WIDTH !== 0) {
+    const flat = zLast === null ? decomposeIndex('this.thread.x', xAxes, yAxis.name) : decomposeIndex('this.thread.x', [...xAxes, yAxis, ...zAxes], zLast);
+    return { output, indexLines: flat };
+  }
+  const xLast = xAxes[xAxes.length - 1].name;
+  return {
+    output: { ...output, grid: [rowLength, yAxis.size] },
+    indexLines: [
+      ...decomposeIndex('this.thread.x', xAxes.slice(0, -1), xLast).map((line) => line.replace(/\brest(\d)/g, 'restX$1')),
+      `const ${yAxis.name} = this.thread.y;`,
+      ...(zLast === null ? [] : decomposeIndex('this.thread.z', zAxes, zLast).map((line) => line.replace(/\brest(\d)/g, 'restZ$1'))),
+    ],
+  };
 }
 
 function outputTerms(module: IrModule, tensor: string): { buffer: string; perSample: number; fixed: number } {
@@ -199,11 +216,13 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
 
   const geometry = convGeometry(op);
   const [outChannels, outH, outW] = planeShape(outShape);
+  const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'ox', size: outW }] : [{ name: 'ox', size: outW }];
+  const threads = threadLayout(module, op.results[0], columnAxes, { name: 'oy', size: outH }, [{ name: 'co', size: outChannels }], 'n');
   return {
     group,
     template: 'conv-forward',
     params,
-    output: gridOutput(module, op.results[0], outW * timeFactor, outH),
+    output: threads.output,
     header: header(
       module,
       group,
@@ -212,9 +231,7 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
     ),
     values: {
       summary: `conv: I[n, co, oy, ox${timed ? ', t' : ''}] = sum over ci, ky, kx of W[co, ci, ky, kx] * psp[n, ci, oy*${geometry.strideY} - ${geometry.padY} + ky*${geometry.dilationY}, ox*${geometry.strideX} - ${geometry.padX} + kx*${geometry.dilationX}${timed ? ', t' : ''}]; padding reads zero`,
-      indexLines: timed
-        ? gridIndexLines([{ name: 't', size: T }], 'ox', 'oy', [{ name: 'co', size: outChannels }], 'n')
-        : gridIndexLines([], 'ox', 'oy', [{ name: 'co', size: outChannels }], 'n'),
+      indexLines: threads.indexLines,
       timed,
       steps: T,
       ...geometry,
@@ -461,15 +478,23 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
   const channelUnroll = largestDivisorUpTo(outChannels, MAX_CHANNEL_UNROLL);
   const weightOut = inChannels * geometry.kernelH * geometry.kernelW;
   const gradPlane = outH * outW * T;
+  const threads = threadLayout(
+    module,
+    op.results[0],
+    [{ name: 't', size: T }, { name: 'ix', size: inW }],
+    { name: 'iy', size: inH },
+    [{ name: 'ci', size: inChannels }],
+    'n',
+  );
   return {
     group,
     template: 'conv-input-grad',
     params,
-    output: gridOutput(module, op.results[0], inW * T, inH),
+    output: threads.output,
     header: header(module, group, [`in [${inChannels}, ${inH}, ${inW}]`, `out [${outChannels}, ${outH}, ${outW}]`, geometryConstants(geometry), `T ${T}`], params),
     values: {
       summary: 'transposed conv: sums W[co, ci, ky, kx] * dE/dI[n, co, oy, ox, t] over every output position whose window reads this input',
-      indexLines: gridIndexLines([{ name: 't', size: T }], 'ix', 'iy', [{ name: 'ci', size: inChannels }], 'n'),
+      indexLines: threads.indexLines,
       ...geometry,
       inChannels,
       outChannels,
@@ -506,16 +531,18 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
 
   if (op.kind === 'linear_weight_grad') {
     const nInputs = inChannels * inH * inW;
+    const threads = threadLayout(module, op.results[0], [{ name: 'i', size: nInputs }], { name: 'o', size: outChannels }, [], null);
     return {
       group,
       template: 'linear-weight-grad',
       params,
-      output: outputTerms(module, op.results[0]),
+      output: threads.output,
       header: header(module, group, [`inputs ${nInputs}`, `outputs ${outChannels}`, timed ? `T ${T}` : 'static (no time axis)', 'batch from this.constants.batch'], params),
       values: {
         summary: `dE/dW[o, i] = sum over n${timed ? ', t' : ''} of dE/dI[n, o${timed ? ', t' : ''}] * psp[n, i${timed ? ', t' : ''}]`,
-        indexLines: decomposeIndex('this.thread.x', [{ name: 'i', size: nInputs }], 'o'),
+        indexLines: threads.indexLines,
         timed,
+        stepOffsets: Array.from({ length: T }, (_, t) => t),
         steps: T,
         nInputs,
         nOutputs: outChannels,

@@ -47,7 +47,8 @@ function layerPart(op: Op): string {
  * at once, and a read indexed only by thread.y and thread.z is one load for all 4 instead of a
  * 4-lane gather.
  */
-const CONV_GRID_REASON = 'threads on a [column and step, row, sample and channel] grid, so weight reads and row bounds are the same for the 4 cells of a SIMD step';
+const CONV_GRID_REASON =
+  'threads on a [column and step, row, sample and channel] grid where a row is a multiple of 4 cells, so weight reads and row bounds are the same for the 4 cells of a SIMD step';
 
 function synapseReason(ops: Op[], isStatic: boolean): string {
   const parts = [
@@ -224,7 +225,10 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
           ops: ops.map((item) => item.id),
           output: op.results[0],
           phase: 'backward',
-          reason: 'one thread per weight sums gradient times input over batch, positions and steps; inputs behind a dropout are masked on read',
+          reason:
+            op.kind === 'linear_weight_grad'
+              ? 'one thread per weight sums gradient times input over batch and steps; inputs behind a dropout are masked on read; threads on an [input, output] grid where the inputs are a multiple of 4, so gradient reads are the same for the 4 cells of a SIMD step'
+              : 'one thread per weight sums gradient times input over batch, positions and steps; inputs behind a dropout are masked on read',
         });
         break;
       case 'sum_pool_grad':
