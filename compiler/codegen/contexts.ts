@@ -361,6 +361,9 @@ function lifBackward(module: IrModule, group: KernelGroup, materialised: Set<str
     steps: T,
     channels,
     collapse,
+    threshold: constants.threshold,
+    silentPsp: float(lifGrad.attrs.silent_psp as number),
+    width: float(lifGrad.attrs.surrogate_width as number),
     forwardSteps: forwardSteps(module, lifGrad, read, true),
     backwardSteps: Array.from({ length: T }, (_, index) => {
       const k = T - 1 - index;

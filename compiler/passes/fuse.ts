@@ -169,6 +169,8 @@ function lifBackwardReason(ops: Op[]): string {
   if (ops.some((op) => op.kind === 'dropout_grad')) reasons.push('dropout backward applied as a mask multiply on read');
   if (ops.some((op) => op.kind === 'time_dot')) {
     reasons.push('static input: one thread per neuron sums c_t * dE/dI[t] over all steps, which is all the folded first weight gradient needs');
+  } else {
+    reasons.push('the silent-neuron surrogate (an exp) is evaluated once, at step t, since the walk uses the gradient before it');
   }
   return reasons.join('; ');
 }
