@@ -22,9 +22,9 @@ export interface KernelOutput {
   perSample: number;
   fixed: number;
   /**
-   * Thread grid `[x, y]`: when present the kernel runs on an `[x, y, size / (x·y)]` grid and
-   * reads `this.thread.y` and `this.thread.z`, which are the same for the 4 cells a WebAssembly
-   * SIMD step computes; the buffer is the grid flattened with x fastest. Absent: a flat `[size]`.
+   * Thread grid `[x, y]`. When present, the kernel runs on an `[x, y, size / (x·y)]` grid and
+   * the buffer is that grid flattened with x fastest. Values from `this.thread.y` and
+   * `this.thread.z` are the same for the 4 cells of a WebAssembly SIMD step. Absent: a flat `[size]`.
    */
   grid?: [number, number];
 }

@@ -81,8 +81,8 @@ function isHostArray(value: DeviceValue): value is Float32Array {
 }
 
 /**
- * Flattens what a kernel on a thread grid returns on the host backends (nested arrays of
- * rows, x fastest) into one array; other values pass through unchanged.
+ * Flattens the nested rows that a kernel on a thread grid returns on the host backends into
+ * one array, x fastest. Other values pass through unchanged.
  */
 function flattenRows(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
@@ -168,7 +168,7 @@ class GpuEngine implements ProfilingEngine {
     const size = this.outputSize(output);
     if (output.grid === undefined) return [size];
     const [x, y] = output.grid;
-    if (size % (x * y) !== 0) throw new Error(`engine: output ${output.buffer} of ${size} values does not fill a [${x}, ${y}, z] thread grid`);
+    if (size % (x * y) !== 0) throw new Error(`engine: output ${output.buffer} of ${size} values does not fill a [${x}, ${y}, z] thread grid; run `snnc compile SPEC` to regenerate the model`);
     return [x, y, size / (x * y)];
   }
 

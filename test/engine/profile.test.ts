@@ -20,13 +20,11 @@ test('profiled step times every scheduled kernel', async () => {
   const profile = engine.lastStepProfile();
   const { forward, backward, optimizer } = manifest.schedule;
   const expected = [...forward, ...backward, ...optimizer].filter((name) => !name.startsWith('host:'));
-  assert.equal(
-    profile.map((entry) => entry.kernel),
-    expected,
-  );
+  assert.equal(profile.map((entry) => entry.kernel), expected);
   for (const entry of profile) {
     assert.is(entry.calls, 1, entry.kernel);
-    assert.ok(Number.isFinite(entry.ms) && entry.ms >= 0, `${entry.kernel}: ${entry.ms}`);
+    assert.ok(Number.isFinite(entry.ms), `${entry.kernel}: ${entry.ms}`);
+    assert.ok(entry.ms >= 0, `${entry.kernel}: ${entry.ms}`);
   }
   engine.dispose();
 });
