@@ -168,7 +168,7 @@ class GpuEngine implements ProfilingEngine {
     const size = this.outputSize(output);
     if (output.grid === undefined) return [size];
     const [x, y] = output.grid;
-    if (size % (x * y) !== 0) throw new Error(`engine: output ${output.buffer} of ${size} values does not fill a [${x}, ${y}, z] thread grid; run `snnc compile SPEC` to regenerate the model`);
+    if (size % (x * y) !== 0) throw new Error(`engine: output ${output.buffer} of ${size} values does not fill a [${x}, ${y}, z] thread grid; run snnc compile SPEC to regenerate the model`);
     return [x, y, size / (x * y)];
   }
 
