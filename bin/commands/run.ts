@@ -1,7 +1,7 @@
 // `snnc run`: trains a compiled network with TSSL-BP, evaluates it every epoch and writes
 // checkpoints and reports to a run directory.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Network } from '../../common/network';
@@ -133,6 +133,8 @@ interface RunFlags {
   seed?: number;
   data?: string;
   backend: BackendName;
+  /** Whether --backend was on the command line, as opposed to the default. */
+  backendGiven: boolean;
   resume?: string;
   out?: string;
   limitTrain?: number;
@@ -164,7 +166,10 @@ async function trainFromCommandLine(
 
   const data = await openTrainingData(network, flags.data, dependencies);
   output.log(data.description);
-  const engine = await openEngineWithLog(flags.generatedDir, flags.backend, settings.batchSize, dependencies, output);
+  // A resumed run stays on the backend it trained on unless --backend says otherwise, since
+  // float rounding differs between backends and exact continuation holds within one.
+  const backend = flags.backendGiven || resume === undefined ? flags.backend : backendOfRun(runDir) ?? flags.backend;
+  const engine = await openEngineWithLog(flags.generatedDir, backend, settings.batchSize, dependencies, output);
 
   try {
     writeConfig(runDir, {
@@ -176,7 +181,7 @@ async function trainFromCommandLine(
       flags,
       settings,
       backend: engine.backend,
-      requestedBackend: flags.backend,
+      requestedBackend: backend,
       data: { description: data.description, dataFlag: flags.data ?? null, specDataPath: network.dataPath },
       resumedFrom: flags.resume === undefined ? null : resolve(flags.resume),
       startedAt: new Date().toISOString(),
@@ -253,6 +258,7 @@ export function parseRunFlags(argv: string[]): RunFlags {
     seed: optionalInteger(values.seed, '--seed', 0, 2 ** 32 - 1),
     data: optionalPath(values.data, '--data'),
     backend: parseBackend(values.backend),
+    backendGiven: values.backend !== undefined,
     resume: optionalPath(values.resume, '--resume'),
     out: optionalPath(values.out, '--out'),
     limitTrain: optionalInteger(values['limit-train'], '--limit-train', 1),
@@ -307,6 +313,17 @@ export function optionalPath(text: string | undefined, flag: string): string | u
   if (text === undefined) return undefined;
   if (text.trim() === '') throw new CommandError(`invalid ${flag} value '': expected a path`, 2);
   return text;
+}
+
+/** Returns the backend recorded in a run directory's config.json, or undefined when there is none. */
+function backendOfRun(runDir: string): BackendName | undefined {
+  try {
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { backend?: unknown };
+    const recorded = config.backend;
+    return typeof recorded === 'string' && (BACKENDS as readonly string[]).includes(recorded) ? (recorded as BackendName) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseBackend(text: string | undefined): BackendName {

@@ -226,6 +226,23 @@ test('resume rejects a checkpoint of another spec', async () => {
   );
 });
 
+test('resume keeps the backend the run trained on', async () => {
+  const runDir = join(temporaryDirectory(), 'run');
+  assert.is(await runCommand([generatedDir, '--epochs', '1', '--out', runDir], fakeDependencies(network), captureOutput()), 0);
+  assert.is(readJson(join(runDir, 'config.json')).backend, 'reference');
+
+  const requested: string[] = [];
+  const dependencies = fakeDependencies(network);
+  const openEngine = dependencies.openEngine;
+  dependencies.openEngine = async (dir, options) => {
+    requested.push(options.backend);
+    return openEngine(dir, options);
+  };
+  const output = captureOutput();
+  assert.is(await runCommand([generatedDir, '--resume', join(runDir, 'last.ckpt'), '--epochs', '2'], dependencies, output), 0, output.errors.join('\n'));
+  assert.equal(requested, ['reference']);
+});
+
 test('resume rejects a changed setting', async () => {
   const runDir = join(temporaryDirectory(), 'run');
   assert.is(await runCommand([generatedDir, '--epochs', '1', '--out', runDir], fakeDependencies(network), captureOutput()), 0);
