@@ -16,7 +16,7 @@ function summaryRow(summary: Summary, peers: string[]): string {
     return `| ${[summary.label, `${summary.status}: ${oneLine(summary.reason)}`, ...empty].join(' | ')} |`;
   }
   const range = `${fixed(summary.images_per_s_median, 2)} (${fixed(summary.images_per_s_min, 2)}–${fixed(summary.images_per_s_max, 2)})`;
-  const ratios = peers.map((peer) => {
+  const ratios = (isPeer(summary.label) ? [] : peers).map((peer) => {
     const ratio = summary.ratios_to_peer?.[peer];
     if (ratio === undefined) return '';
     const rounds = summary.round_ratios?.[peer] ?? [];

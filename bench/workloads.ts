@@ -36,7 +36,7 @@ export const WORKLOADS: Workload[] = [
     snncWarmup: 0,
     profile: false,
     skipBackends: {
-      cpu: 'the gpu.js cpu backend ran MNIST at about half the speed of webasm, so one CIFAR-10 step would take over 10 minutes',
+      cpu: 'the gpu.js cpu backend is no faster than webasm on MNIST, so it too would need minutes per CIFAR-10 step',
       reference: 'the plain TypeScript reference engine would take many minutes per CIFAR-10 step',
     },
     note:
