@@ -17,7 +17,8 @@ options:
                          relative to the current directory)
   --dump-ir              print the final IR as text to stdout (it is always written to
                          DIR/ir.txt); progress lines then go to stderr
-  --print-ir-after-all   print the IR to stdout after every compiler pass
+  --print-ir-after-all   print the IR to stdout after every compiler pass; progress
+                         lines then go to stderr
   --input-shape C,H,W    input channels, height and width in pixels, e.g. 1,28,28;
                          overrides Network.input_shape and the shape of the dataset
   -h, --help             show this help
@@ -70,8 +71,9 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const outDir = args.outDir ?? path.join('generated', network.name);
-  // With --dump-ir, stdout carries only the IR text so it can be redirected to a file.
-  const log = args.dumpIr ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  // When the IR is printed, stdout carries only the IR text so it can be redirected to a file.
+  const printsIr = args.dumpIr || args.printIrAfterAll;
+  const log = printsIr ? (line: string) => console.error(line) : (line: string) => console.log(line);
   printSummary(network, log);
 
   try {

@@ -162,9 +162,9 @@ async function trainFromCommandLine(
       `${runDir} already contains a run: continue it with --resume ${join(runDir, 'last.ckpt')}, or choose another --out`,
     );
   }
-  probeWritable(runDir);
-
+  // Data first: a data error then leaves no empty run directory behind.
   const data = await openTrainingData(network, flags.data, dependencies);
+  probeWritable(runDir);
   output.log(data.description);
   // A resumed run stays on the backend it trained on unless --backend says otherwise, since
   // float rounding differs between backends and exact continuation holds within one.
@@ -276,8 +276,41 @@ export function parseFlags<T extends Record<string, { type: 'string' | 'boolean'
     if (ambiguous) {
       throw new CommandError(`the value of ${ambiguous[1]} starts with '-': write it as ${ambiguous[1]}=VALUE`, 2);
     }
+    const unknown = /^Unknown option '(--?[\w-]+)'/.exec(first);
+    if (unknown) {
+      const suggestion = nearestOption(unknown[1], Object.keys(options));
+      const hint = suggestion === undefined ? '' : ` (did you mean --${suggestion}?)`;
+      throw new CommandError(`unknown option ${unknown[1]}${hint}; run with --help for the options`, 2);
+    }
     throw new CommandError(`${first}; run with --help for the options`, 2);
   }
+}
+
+/** Returns the option name closest to `flag` by edit distance, when it is at most 2 edits away. */
+function nearestOption(flag: string, names: string[]): string | undefined {
+  const wanted = flag.replace(/^-+/, '');
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const distance = editDistance(wanted, name);
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 export function singleDirectory(positionals: string[], command: string): string {

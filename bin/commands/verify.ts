@@ -104,6 +104,13 @@ function checkWeights(golden: GoldenCase, network: Network, goldenFile: string, 
         `weights of layer '${layer.name}' have shape [${tensor.shape.join(', ')}] but ${specFile} needs [${layer.weightShape.join(', ')}]`,
       );
     }
+    // Without the expected gradient there is nothing to check the backward pass against.
+    if (golden.weightGrads[layer.name] === undefined) {
+      throw new GoldenFormatError(goldenFile, `has no 'weight_grads' entry for layer '${layer.name}' of ${specFile}; export the gradient of every trainable layer`);
+    }
+  }
+  if (Object.keys(golden.activations).length === 0) {
+    throw new GoldenFormatError(goldenFile, `has no 'activations'; export at least the output PSP of each layer of ${specFile}`);
   }
 }
 

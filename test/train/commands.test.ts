@@ -123,7 +123,7 @@ const badFlags: Array<[string[], RegExp]> = [
   [['--seed=-3'], /invalid --seed value '-3': expected an integer from 0 to 4294967295/],
   [['--backend', 'cuda'], /invalid --backend value 'cuda': expected one of auto, cpu, webasm/],
   [['--limit-test', 'all'], /invalid --limit-test value 'all'/],
-  [['--bogus'], /Unknown option '--bogus'.*--help/],
+  [['--bogus'], /unknown option --bogus; run with --help/],
   [['--epochs'], /--epochs.*argument missing.*--help/],
 ];
 
@@ -174,10 +174,18 @@ test('missing data folder is named', async () => {
   const output = captureOutput();
   const missing = join(temporaryDirectory(), 'no-data');
   const dependencies = fakeDependencies(network);
-  const code = await runCommand([generatedDir, '--data', missing, '--out', join(temporaryDirectory(), 'run')], dependencies, output);
+  const runDir = join(temporaryDirectory(), 'run');
+  const code = await runCommand([generatedDir, '--data', missing, '--out', runDir], dependencies, output);
   assert.is(code, 1);
   assert.match(output.errors[0], new RegExp(`data folder ${missing} not found \\(from --data\\)`));
   assert.is(dependencies.enginesOpened, 0);
+  assert.not.ok(existsSync(runDir), 'no run directory is left behind');
+});
+
+test('misspelt flag suggests the nearest one', async () => {
+  const output = captureOutput();
+  assert.is(await runCommand([generatedDir, '--epoch', '1'], fakeDependencies(network), output), 2);
+  assert.is(output.errors[0], 'snnc run: unknown option --epoch (did you mean --epochs?); run with --help for the options');
 });
 
 test('interrupted run prints how to resume and exits 130', async () => {
