@@ -193,6 +193,12 @@ async function trainFromCommandLine(
     const stopOnSignal = listenForStop(stop, output);
     externalSignal?.addEventListener('abort', () => stop.abort(), { once: true });
     if (resume) output.log(resumeLine(resume, flags.resume!));
+    if (resume && resume.state.epochsDone >= settings.epochs) {
+      output.log(
+        `the run has already completed ${resume.state.epochsDone}/${settings.epochs} epochs; ` +
+          `pass --epochs N with N above ${resume.state.epochsDone} to train further`,
+      );
+    }
 
     let outcome;
     try {

@@ -251,6 +251,17 @@ test('resume keeps the backend the run trained on', async () => {
   assert.equal(requested, ['reference']);
 });
 
+test('resuming a finished run says how to extend it', async () => {
+  const runDir = join(temporaryDirectory(), 'run');
+  assert.is(await runCommand([generatedDir, '--epochs', '1', '--out', runDir], fakeDependencies(network), captureOutput()), 0);
+  const output = captureOutput();
+  assert.is(await runCommand([generatedDir, '--resume', join(runDir, 'last.ckpt')], fakeDependencies(network), output), 0);
+  assert.ok(
+    output.lines.includes('the run has already completed 1/1 epochs; pass --epochs N with N above 1 to train further'),
+    output.lines.join('\n'),
+  );
+});
+
 test('resume rejects a changed setting', async () => {
   const runDir = join(temporaryDirectory(), 'run');
   assert.is(await runCommand([generatedDir, '--epochs', '1', '--out', runDir], fakeDependencies(network), captureOutput()), 0);
