@@ -94,5 +94,5 @@ export async function openEngine(generatedDir: string, options: EngineOptions): 
   const kernels = await loadKernels(generatedDir);
   const selection = await selectBackend(options.backend, NODE_BACKEND_ORDER, nodeProbes);
   log(selection.message);
-  return createEngine(manifest, kernels, { gpu: selection.gpu, backend: selection.backend, batchSize: options.batchSize, profile: options.profile });
+  return createEngine(manifest, kernels, { gpu: selection.gpu, backend: selection.backend, batchSize: options.batchSize, profile: options.profile, log: options.log });
 }

@@ -28,6 +28,8 @@ export interface CreateEngineOptions {
    * profiling because a fused pass hides its kernels, so a profiled step is slower than a plain one.
    */
   profile?: boolean;
+  /** Receives one-line notices, such as a switch from pipelines to kernel-by-kernel runs. */
+  log?: (line: string) => void;
 }
 
 /** Wall-clock time of one kernel over the most recent pass, summed over its calls. */
@@ -288,7 +290,19 @@ class GpuEngine implements ProfilingEngine {
     }
     const plan = this.plan(kernels, outputs);
     const args = plan.inputs.map((input) => (input.scalar !== undefined ? this.scalars[input.scalar] : this.buffers.get(input.buffer as string)));
-    const result = await plan.run(...args);
+    let result: Record<string, unknown>;
+    try {
+      result = await plan.run(...args);
+    } catch (error) {
+      // gpu.js gives up on a threaded pipeline when one kernel runs longer than its fixed
+      // 60 s barrier timeout (a CIFAR-10 conv on a CPU can). A pass writes nothing of ours
+      // before it returns, so it is safe to run the same kernels again one call at a time.
+      if (!/barrier stalled/.test((error as Error).message)) throw error;
+      this.options.log?.(`engine: ${(error as Error).message}; running kernel by kernel from now on`);
+      this.usePipelines = false;
+      for (const name of kernels) await this.runKernel(name);
+      return;
+    }
     for (const name of outputs) this.store(name, flattenRows(result[name]) as DeviceValue);
   }
 
