@@ -169,6 +169,9 @@ async function trainFromCommandLine(
   // A resumed run stays on the backend it trained on unless --backend says otherwise, since
   // float rounding differs between backends and exact continuation holds within one.
   const backend = flags.backendGiven || resume === undefined ? flags.backend : backendOfRun(runDir) ?? flags.backend;
+  if (backend !== flags.backend) {
+    output.log(`resuming on ${backend}, the backend recorded in ${join(runDir, 'config.json')}; pass --backend to change it`);
+  }
   const engine = await openEngineWithLog(flags.generatedDir, backend, settings.batchSize, dependencies, output);
 
   try {
