@@ -166,7 +166,7 @@ async function trainFromCommandLine(
   const data = await openTrainingData(network, flags.data, dependencies);
   probeWritable(runDir);
   output.log(data.description);
-  // A resumed run stays on the backend it trained on unless --backend says otherwise, since
+  // A resumed run stays on the backend it trained on unless --backend names another, because
   // float rounding differs between backends and exact continuation holds within one.
   const backend = flags.backendGiven || resume === undefined ? flags.backend : backendOfRun(runDir) ?? flags.backend;
   if (backend !== flags.backend) {
