@@ -9,7 +9,7 @@ export type Pair = [number, number];
 
 export type LossKind = 'kernel' | 'count' | 'softmax';
 
-/** How the input reaches the first synapse. */
+/** Encoding of the input current that reaches the first synapse. */
 export type InputEncoding =
   /** A static image presented as the same current at every step. */
   | 'static'

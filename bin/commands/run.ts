@@ -167,7 +167,7 @@ async function trainFromCommandLine(
   probeWritable(runDir);
   output.log(data.description);
   // A resumed run stays on the backend it trained on unless --backend names another, because
-  // float rounding differs between backends and exact continuation holds within one.
+  // float rounding differs between backends and exact continuation is guaranteed only within one.
   const backend = flags.backendGiven || resume === undefined ? flags.backend : backendOfRun(runDir) ?? flags.backend;
   if (backend !== flags.backend) {
     output.log(`resuming on ${backend}, the backend recorded in ${join(runDir, 'config.json')}; pass --backend to change it`);

@@ -64,7 +64,7 @@ test('missing activations exit 2', async () => {
   const file = editedCase('tiny_mlp_kernel', 'activations', {});
   const errors: string[] = [];
   assert.is(await quietly([file, '--spec', spec('tiny_mlp_kernel'), '--backend', 'cpu'], errors), 2);
-  assert.match(errors.at(-1) ?? '', /has no 'activations'; export at least the output PSP of each layer/);
+  assert.is(errors.at(-1), `snnc verify: ${file}: has no 'activations'; export at least the output PSP of each layer of ${spec('tiny_mlp_kernel')}`);
 });
 
 test.run();

@@ -249,6 +249,10 @@ test('resume keeps the backend the run trained on', async () => {
   const output = captureOutput();
   assert.is(await runCommand([generatedDir, '--resume', join(runDir, 'last.ckpt'), '--epochs', '2'], dependencies, output), 0, output.errors.join('\n'));
   assert.equal(requested, ['reference']);
+  assert.ok(
+    output.lines.includes(`resuming on reference, the backend recorded in ${join(runDir, 'config.json')}; pass --backend to change it`),
+    output.lines.join('\n'),
+  );
 });
 
 test('resuming a finished run says how to extend it', async () => {
