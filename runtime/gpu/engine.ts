@@ -10,6 +10,7 @@ import { lossAndGradient } from '../loss';
 import { ADAM_BETA1, ADAM_BETA2, CLIP_EPSILON, MAX_GRAD_NORM } from '../optimizer';
 import { Rng } from '../rng';
 import type { KernelOutput, Manifest, ManifestKernel, ScalarName } from './manifest';
+import { setIntegerLocals } from './webasm-integers';
 
 /** The exports of a generated `kernels.js`: kernel functions by name. */
 export type GeneratedKernels = Record<string, unknown>;
@@ -23,6 +24,11 @@ export interface CreateEngineOptions {
   seed?: number;
   /** Run each pass as one gpu.js pipeline instead of kernel by kernel (default: on webasm only). */
   pipelines?: boolean;
+  /**
+   * On webasm, keep integer kernel locals as i32 (default true); false leaves gpu.js's f32 index
+   * arithmetic, for comparisons. The choice applies to every webasm kernel built afterwards.
+   */
+  integerIndices?: boolean;
   /**
    * Run kernel by kernel and time each call, for `lastStepProfile()`. Pipelines are off while
    * profiling because a fused pass hides its kernels, so a profiled step is slower than a plain one.
@@ -68,6 +74,10 @@ export async function createEngine(manifest: Manifest, kernels: GeneratedKernels
 export async function createEngine(manifest: Manifest, kernels: GeneratedKernels, options: CreateEngineOptions): Promise<Engine> {
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new Error(`batch size ${options.batchSize} is invalid; use a positive integer`);
+  }
+  if (options.backend === 'webasm') {
+    const reason = setIntegerLocals(options.integerIndices ?? true);
+    if (reason !== null) options.log?.(`webasm: kernels index arrays in float arithmetic, as gpu.js builds them (${reason})`);
   }
   return new GpuEngine(manifest, kernels, options);
 }
