@@ -100,6 +100,69 @@ function profileSection(results: ModeResult[]): string[] {
   return lines;
 }
 
+/** Peak RSS of the authors' PyTorch code training MNIST at batch 50 on this machine, in MB. */
+const AUTHORS_MNIST_TRAIN_RSS_MB = 423;
+
+/** The snnc row the speed target is stated for: MNIST training at batch 50 on webasm. */
+const TARGET = { workload: 'mnist', mode: 'train', label: 'snnc webasm' } as const;
+
+function describeMode(result: ModeResult): string {
+  const what = result.mode === 'train' ? 'training' : 'evaluation';
+  const measured = result.summaries.filter((summary) => summary.status === 'measured');
+  if (measured.length === 0) return `- ${result.workload} ${what}, batch ${result.batch}: nothing was measured.`;
+  const rows = measured.map((summary) => {
+    const speed = `${fixed(summary.images_per_s_median, 2)} images/s (${fixed(summary.step_seconds_median, 3)} s/step)`;
+    const ratios = Object.entries(summary.ratios_to_peer ?? {}).map(([peerLabel, ratio]) => `${ratio.toFixed(3)}× ${peerLabel}`);
+    return `${summary.label} ${speed}${ratios.length > 0 ? `, ${ratios.join(', ')}` : ''}`;
+  });
+  return `- ${result.workload} ${what}, batch ${result.batch}: ${rows.join('; ')}.`;
+}
+
+function targetLine(bench: BenchResults): string | null {
+  const result = bench.results.find((r) => r.workload === TARGET.workload && r.mode === TARGET.mode);
+  const summary = result?.summaries.find((s) => s.label === TARGET.label && s.status === 'measured');
+  const ratios = Object.entries(summary?.ratios_to_peer ?? {});
+  if (summary === undefined || ratios.length === 0) return null;
+  const lowest = Math.min(...ratios.map(([, ratio]) => ratio));
+  const listed = ratios.map(([peerLabel, ratio]) => `${ratio.toFixed(3)}× ${peerLabel}`).join(', ');
+  const verdict = lowest >= 1 ? `reached (${listed})` : `not reached: snnc webasm runs at ${listed}`;
+  return `- Target, MNIST training at batch 50 on webasm at least as fast as the peer: ${verdict}.`;
+}
+
+function memoryLines(bench: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const result of bench.results) {
+    if (result.mode !== 'train') continue;
+    const rows = result.summaries
+      .filter((summary) => summary.status === 'measured' && summary.peak_rss_mb !== undefined)
+      .map((summary) => `${summary.label} ${fixed(summary.peak_rss_mb, 0)} MB`);
+    if (rows.length === 0) continue;
+    const authors = result.workload === 'mnist' ? ` (the authors' code: ${AUTHORS_MNIST_TRAIN_RSS_MB} MB)` : '';
+    lines.push(`- Peak RSS, ${result.workload} training at batch ${result.batch}: ${rows.join(', ')}${authors}.`);
+  }
+  return lines;
+}
+
+/** Computes the summary from the results, so that it always matches the tables below it. */
+function summarySection(bench: BenchResults): string[] {
+  const target = targetLine(bench);
+  const compiled = bench.compile
+    .filter((record) => record.status === 'compiled')
+    .map((record) => `\`${record.spec}\` ${fixed(record.seconds, 2)} s`);
+  return [
+    '## Summary',
+    '',
+    ...(target === null ? [] : [target]),
+    ...bench.results.map(describeMode),
+    ...memoryLines(bench),
+    ...(compiled.length === 0 ? [] : [`- Compile time: ${compiled.join(', ')}.`]),
+    '',
+    'DEVELOPERS.md ("Speed on the CPU") explains what limits the webasm kernels and which',
+    'rewrites were measured.',
+    '',
+  ];
+}
+
 /** Returns the Markdown text of BENCHMARKS.md for one bench run. */
 export function renderMarkdown(bench: BenchResults): string {
   const { machine, peer, settings } = bench;
@@ -140,6 +203,7 @@ export function renderMarkdown(bench: BenchResults): string {
     '`clip_grad_norm_`). `bench/peer/check_golden.py` checks it against the reference vectors',
     'first; the bench skips the peer when that check fails.',
     '',
+    ...summarySection(bench),
     '## Run',
     '',
     `- date: ${bench.date}`,

@@ -52,6 +52,7 @@ options:
   --timeout S          seconds one child process may run before it is killed (default 900)
   --out FILE           results JSON (default: bench/results.json)
   --markdown FILE      report to rewrite (default: BENCHMARKS.md)
+  --from-results FILE  run nothing: rewrite the report from a results JSON an earlier run wrote
   -h, --help           show this help`;
 
 interface Options {
@@ -71,6 +72,8 @@ interface Options {
   timeoutS: number;
   out: string;
   markdown: string | null;
+  /** Results JSON to render instead of running; set by --from-results. */
+  fromResults: string | null;
 }
 
 class UsageError extends Error {}
@@ -89,6 +92,7 @@ function parseOptions(argv: string[]): Options {
     timeoutS: 900,
     out: quick ? path.join(os.tmpdir(), 'snnc-bench-quick.json') : path.join(repoRoot, 'bench', 'results.json'),
     markdown: quick ? null : path.join(repoRoot, 'BENCHMARKS.md'),
+    fromResults: null,
   };
 
   const integer = (flag: string, text: string | undefined, min: number): number => {
@@ -160,8 +164,10 @@ function parseOptions(argv: string[]): Options {
       case '--python':
       case '--out':
       case '--markdown':
+      case '--from-results':
         if (value === undefined) throw new UsageError(`${flag} needs a value`);
         if (flag === '--python') options.python = value;
+        if (flag === '--from-results') options.fromResults = path.resolve(value);
         if (flag === '--out') options.out = path.resolve(value);
         if (flag === '--markdown') options.markdown = path.resolve(value);
         i++;
@@ -401,6 +407,24 @@ async function runRounds(options: Options, peerReady: boolean, workload: Workloa
 
 // ----------------------------------------------------------------------------- main
 
+/** Rewrites the report from an earlier run's results, for changes to the report's layout. */
+function renderOnly(resultsFile: string, markdown: string): number {
+  let bench: BenchResults;
+  try {
+    bench = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
+  } catch (error) {
+    console.error(`bench: cannot read results ${resultsFile}: ${(error as Error).message}; pass a file that npm run bench wrote with --out`);
+    return 2;
+  }
+  if (!Array.isArray(bench.results) || !Array.isArray(bench.compile) || bench.machine === undefined) {
+    console.error(`bench: ${resultsFile} is not a bench results file (no results, compile or machine); pass a file that npm run bench wrote with --out`);
+    return 2;
+  }
+  writeFileSync(markdown, renderMarkdown(bench));
+  console.log(`wrote ${path.relative(process.cwd(), markdown)} from ${path.relative(process.cwd(), resultsFile)}`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
@@ -414,6 +438,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`bench: ${error.message}\n\n${USAGE}`);
     return 2;
   }
+  if (options.fromResults !== null) return renderOnly(options.fromResults, options.markdown ?? path.join(repoRoot, 'BENCHMARKS.md'));
 
   const { info: peer, torch, blas } = await preparePeer(options);
   console.log(peer.available ? `PyTorch peer: torch ${torch} (BLAS ${blas}), ${peer.golden_check ?? ''}` : (peer.reason ?? 'PyTorch peer skipped'));
