@@ -407,6 +407,12 @@ async function runRounds(options: Options, peerReady: boolean, workload: Workloa
 
 // ----------------------------------------------------------------------------- main
 
+/** A path relative to the repository when it lies inside it, else the absolute path. */
+function shownPath(file: string): string {
+  const relative = path.relative(repoRoot, file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
 /** Rewrites the report from an earlier run's results, for changes to the report's layout. */
 function renderOnly(resultsFile: string, markdown: string): number {
   let bench: BenchResults;
@@ -421,7 +427,7 @@ function renderOnly(resultsFile: string, markdown: string): number {
     return 2;
   }
   writeFileSync(markdown, renderMarkdown(bench));
-  console.log(`wrote ${path.relative(process.cwd(), markdown)} from ${path.relative(process.cwd(), resultsFile)}`);
+  console.log(`wrote ${shownPath(markdown)} from ${shownPath(resultsFile)}`);
   return 0;
 }
 
@@ -476,10 +482,10 @@ async function main(argv: string[]): Promise<number> {
     results,
   };
   writeFileSync(options.out, `${JSON.stringify(bench, null, 2)}\n`);
-  console.log(`wrote ${path.relative(repoRoot, options.out) || options.out}`);
+  console.log(`wrote ${shownPath(options.out)}`);
   if (options.markdown !== null) {
     writeFileSync(options.markdown, renderMarkdown(bench));
-    console.log(`wrote ${path.relative(repoRoot, options.markdown)}`);
+    console.log(`wrote ${shownPath(options.markdown)}`);
   }
 
   for (const result of results) {

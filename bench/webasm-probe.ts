@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { compileInMemory } from '../compiler/compile';
 import { loadSpec } from '../compiler/frontend';
 import type { ManifestKernel } from '../common/manifest';
+import { flattenRows } from '../runtime/gpu/engine';
 import { setIntegerLocals } from '../runtime/gpu/webasm-integers';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,8 +33,9 @@ const USAGE = `usage: npm run bench:probe -- [--calls N] [--density D]
 Times the compiled conv_2 forward, weight-gradient and input-gradient kernels of
 specs/mnist.yaml at batch 50 on gpu.js's webasm backend, once with gpu.js's float index
 arithmetic and once with the integer locals snnc installs, then hand-written rewrites of
-each (with integer locals), on random values. Prints the median time of N calls (default 3) after one untimed call, and
-the largest difference from the compiled kernel relative to the largest value.
+each (with integer locals), on random values. Prints the median time of N calls (a whole
+number, default 3) after one untimed call, and the largest difference from the compiled
+kernel relative to the largest value.
 --density D sets the share of non-zero input PSP values (default 0.19, measured on a trained
 MNIST network). The machine should be otherwise idle.`;
 
@@ -58,15 +60,23 @@ interface Variant {
   place: (i: number) => number;
 }
 
-function options(argv: string[]): { calls: number; density: number } | null {
+class ProbeUsageError extends Error {}
+
+function options(argv: string[]): { calls: number; density: number } {
   let calls = 3;
   let density = 0.19;
-  for (let i = 0; i < argv.length; i++) {
-    const value = Number(argv[i + 1]);
-    if (argv[i] === '--calls' && Number.isInteger(value) && value >= 1) calls = value;
-    else if (argv[i] === '--density' && value > 0 && value <= 1) density = value;
-    else return null;
-    i++;
+  for (let i = 0; i < argv.length; i += 2) {
+    const text = argv[i + 1];
+    const value = Number(text);
+    if (argv[i] === '--calls') {
+      if (!Number.isInteger(value) || value < 1) throw new ProbeUsageError(`--calls is '${text ?? ''}'; give a whole number of at least 1, such as 5`);
+      calls = value;
+    } else if (argv[i] === '--density') {
+      if (!(value > 0 && value <= 1)) throw new ProbeUsageError(`--density is '${text ?? ''}'; give a share above 0 and at most 1, such as 0.19`);
+      density = value;
+    } else {
+      throw new ProbeUsageError(`unknown option '${argv[i]}'; the options are --calls and --density`);
+    }
   }
   return { calls, density };
 }
@@ -83,21 +93,10 @@ function values(count: number, density: number, seed: number): Float32Array {
   return out;
 }
 
-/** Flattens what a gpu.js kernel returns (nested rows of Float32Array) into one array. */
+/** What a gpu.js kernel returns (nested rows of Float32Array), as one array. */
 function flatten(value: unknown): Float32Array {
-  const parts: Float32Array[] = [];
-  const walk = (item: unknown): void => {
-    if (item instanceof Float32Array) parts.push(item);
-    else for (const inner of item as unknown[]) walk(inner);
-  };
-  walk(value);
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  const flat = flattenRows(value);
+  return flat instanceof Float32Array ? flat : Float32Array.from(flat as ArrayLike<number>);
 }
 
 function compiledKernels(): Map<string, ManifestKernel> {
@@ -274,9 +273,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const parsed = options(argv);
-  if (parsed === null) {
-    console.error(`webasm probe: unknown or invalid option in '${argv.join(' ')}'\n\n${USAGE}`);
+  let parsed: { calls: number; density: number };
+  try {
+    parsed = options(argv);
+  } catch (error) {
+    if (!(error instanceof ProbeUsageError)) throw error;
+    console.error(`webasm probe: ${error.message}\n\n${USAGE}`);
     return 2;
   }
   const kernels = compiledKernels();

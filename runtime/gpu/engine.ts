@@ -96,7 +96,7 @@ function isHostArray(value: DeviceValue): value is Float32Array {
  * Flattens the nested rows that a kernel on a thread grid returns on the host backends into
  * one array, x fastest. Other values pass through unchanged.
  */
-function flattenRows(value: unknown): unknown {
+export function flattenRows(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   const rows: ArrayLike<number>[] = [];
   const collect = (item: unknown): void => {

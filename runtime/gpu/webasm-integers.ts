@@ -11,6 +11,10 @@
 // Only declarations whose initialiser gpu.js itself types as Integer change: thread ids,
 // `| 0` results, sums and products of those, and loop counters. Everything else goes through
 // the backend's own code. Browser-safe: the class comes from gpu.js's public exports.
+//
+// NOTE: this relies on internal methods of gpu.js 2.24.1's WebAssemblyFunctionNode. A gpu.js
+// without them gets a one-line notice and float indices. A gpu.js that keeps their names but
+// changes what they do is caught only by the golden and random-network tests on webasm.
 
 import * as gpujs from 'gpu.js';
 
