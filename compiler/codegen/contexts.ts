@@ -436,6 +436,14 @@ function lifBackward(module: IrModule, group: KernelGroup, materialised: Set<str
       columnExpression: divideExpression('columnOffset', geometry.stride[1]),
       outH: pooledShape[2],
       outW: pooledShape[3],
+      // Windows that tile the plane exactly, without overlap or padding, hold each neuron once.
+      tiled:
+        geometry.stride[0] === geometry.kernel[0] &&
+        geometry.stride[1] === geometry.kernel[1] &&
+        geometry.padding[0] === 0 &&
+        geometry.padding[1] === 0 &&
+        height === (pooledShape[2] as number) * geometry.kernel[0] &&
+        width === (pooledShape[3] as number) * geometry.kernel[1],
       masksBefore: source.masksBeforePool.map(maskParam),
       masksAfter: source.masksAfterPool.map(maskParam),
       steps: stepFlags,
