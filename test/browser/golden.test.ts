@@ -9,13 +9,14 @@ import * as assert from 'uvu/assert';
 import { compileNetwork } from '../../compiler/compile';
 import { loadSpec } from '../../compiler/frontend';
 import { goldenWeights, parseGolden, relativeError, type GoldenCase } from '../../runtime/golden';
-import { browserAvailable, repoRoot, SharedPage } from './harness';
+import { browserAvailable, SharedPage } from './harness';
 import type { GoldenPassInput, GoldenPassOutput } from './page/golden';
+import { referencePath } from '../support/reference-files';
 
 const suiteName = 'reference vectors in Chromium';
 const test = suite(suiteName);
 const tolerance = 1e-4;
-const goldenDir = path.resolve(repoRoot, '..', 'shared', 'golden');
+const goldenDir = referencePath('golden');
 const backends = ['webgl2', 'webgpu'] as const;
 
 interface LoadedCase {

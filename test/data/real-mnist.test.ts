@@ -5,9 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StaticImageDataset } from '../../runtime/data/image';
 import { makeBatch, openData } from '../../runtime/data/index';
-import { makeNetwork, mnistValue, repoRoot } from './fixtures';
+import { makeNetwork, mnistValue } from './fixtures';
+import { referencePath } from '../support/reference-files';
 
-const folder = path.resolve(repoRoot, '..', 'shared', 'data', 'mnist');
+const folder = referencePath('data', 'mnist');
 const MNIST = makeNetwork('MNIST', [1, 28, 28]);
 
 test('real mnist files carry IDX magic numbers', () => {

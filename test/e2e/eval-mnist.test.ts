@@ -6,8 +6,9 @@ import zlib from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSpec, makeTempDir, repoRoot, snncOk } from './harness';
+import { referencePath } from '../support/reference-files';
 
-const realMnist = path.resolve(repoRoot, '..', 'shared', 'data', 'mnist');
+const realMnist = referencePath('data', 'mnist');
 
 /** Reads the first `count` labels of an IDX label file (gzip), independently of snnc's reader. */
 function firstLabels(file: string, count: number): number[] {

@@ -5,10 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ConvLayer, Layer, LinearLayer, PoolingLayer } from '../../common/network';
 import { formatDiagnostic, loadSpec, parseSpecText, SpecError } from '../../compiler/frontend/index';
+import { referencePath } from '../support/reference-files';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const specsDir = path.join(repoRoot, 'specs');
-const goldenDir = path.resolve(repoRoot, '..', 'shared', 'golden');
+const goldenDir = referencePath('golden');
 
 function layer<T extends Layer>(layers: Layer[], name: string): T {
   const found = layers.find((l) => l.name === name);

@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type { Network } from '../../common/network';
 import { loadSpec } from '../../compiler/frontend';
 import { parseGolden, type GoldenCase } from '../../runtime/golden';
+import { referencePath } from './reference-files';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const goldenDir = path.resolve(repoRoot, '..', 'shared', 'golden');
+export const goldenDir = referencePath('golden');
 
 export interface LoadedGoldenCase {
   file: string;
