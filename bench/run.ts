@@ -407,7 +407,7 @@ async function runRounds(options: Options, peerReady: boolean, workload: Workloa
 
 // ----------------------------------------------------------------------------- main
 
-/** A path relative to the repository when it lies inside it, else the absolute path. */
+/** Shows a path relative to the repository when it lies inside it, else as an absolute path. */
 function shownPath(file: string): string {
   const relative = path.relative(repoRoot, file);
   return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
@@ -419,11 +419,11 @@ function renderOnly(resultsFile: string, markdown: string): number {
   try {
     bench = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
   } catch (error) {
-    console.error(`bench: cannot read results ${resultsFile}: ${(error as Error).message}; pass a file that npm run bench wrote with --out`);
+    console.error(`bench: results file ${resultsFile} could not be read (${(error as Error).message}); pass a file that npm run bench wrote with --out`);
     return 2;
   }
   if (!Array.isArray(bench.results) || !Array.isArray(bench.compile) || bench.machine === undefined) {
-    console.error(`bench: ${resultsFile} is not a bench results file (no results, compile or machine); pass a file that npm run bench wrote with --out`);
+    console.error(`bench: ${resultsFile} is not a bench results file: results, compile or machine is missing; pass a file that npm run bench wrote with --out`);
     return 2;
   }
   writeFileSync(markdown, renderMarkdown(bench));

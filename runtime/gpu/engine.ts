@@ -25,8 +25,8 @@ export interface CreateEngineOptions {
   /** Run each pass as one gpu.js pipeline instead of kernel by kernel (default: on webasm only). */
   pipelines?: boolean;
   /**
-   * On webasm, keep integer kernel locals as i32 (default true); false leaves gpu.js's f32 index
-   * arithmetic, for comparisons. The choice applies to every webasm kernel built afterwards.
+   * On webasm, keep integer kernel locals as i32 (default true). False leaves gpu.js's f32 index
+   * arithmetic, for comparisons, and applies to every webasm kernel built afterwards.
    */
   integerIndices?: boolean;
   /**
@@ -76,8 +76,8 @@ export async function createEngine(manifest: Manifest, kernels: GeneratedKernels
     throw new Error(`batch size ${options.batchSize} is invalid; use a positive integer`);
   }
   if (options.backend === 'webasm') {
-    const reason = setIntegerLocals(options.integerIndices ?? true);
-    if (reason !== null) options.log?.(`webasm: kernels index arrays in float arithmetic, as gpu.js builds them (${reason})`);
+    const notice = setIntegerLocals(options.integerIndices ?? true);
+    if (notice !== null) options.log?.(notice);
   }
   return new GpuEngine(manifest, kernels, options);
 }

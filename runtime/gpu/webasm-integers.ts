@@ -1,7 +1,7 @@
-// Runtime, webasm integer locals: makes gpu.js's WebAssembly backend keep a kernel local that
-// is declared from an integer expression as an i32, so that index arithmetic stays integer.
+// Runtime, webasm integer locals: makes gpu.js's WebAssembly backend declare a kernel local
+// as an i32 when its initialiser is an integer expression, so index arithmetic stays integer.
 //
-// gpu.js 2.24.1 declares such locals as f32 on purpose (its WebGL backend does the same).
+// gpu.js 2.24.1 declares such locals as f32 on purpose, as its WebGL backend does.
 // Every array read then computes its index in f32 and converts it with a saturating
 // truncation. That conversion is most of the cost of a read. With integer locals, the MNIST
 // conv_2 kernels at batch 50 took about 130 to 170 ms instead of about 220 to 230
@@ -12,9 +12,9 @@
 // `| 0` results, sums and products of those, and loop counters. Everything else goes through
 // the backend's own code. Browser-safe: the class comes from gpu.js's public exports.
 //
-// NOTE: this relies on internal methods of gpu.js 2.24.1's WebAssemblyFunctionNode. A gpu.js
-// without them gets a one-line notice and float indices. A gpu.js that keeps their names but
-// changes what they do is caught only by the golden and random-network tests on webasm.
+// NOTE: this relies on internal methods of gpu.js 2.24.1's WebAssemblyFunctionNode. Without
+// them the engine logs one line and keeps float indices. If a later gpu.js keeps the names but
+// changes what they do, only the webasm golden and random-network tests would notice.
 
 import * as gpujs from 'gpu.js';
 
@@ -46,7 +46,13 @@ interface FunctionNodeInternals {
   vexpr(ast: AstNode): unknown;
 }
 
-type Method = (this: FunctionNodeInternals, ...args: never[]) => unknown;
+type DeclareScalar = (this: FunctionNodeInternals, varDecNode: AstNode) => void;
+type DeclareVarying = (this: FunctionNodeInternals, declaration: AstNode, varDecNode: AstNode) => void;
+
+/** A function-node class as gpu.js exports it; only its prototype is read and patched. */
+export interface FunctionNodeClass {
+  prototype: Record<string | symbol, unknown>;
+}
 
 const REQUIRED = [
   'stmtVariableDeclaration',
@@ -75,27 +81,32 @@ function integerInit(node: FunctionNodeInternals, declaration: AstNode): AstNode
   return node.getType(init) === 'Integer' ? init : null;
 }
 
+function notice(reason: string): string {
+  return `webasm: integer index arithmetic is off because ${reason}; kernels run as gpu.js builds them, slower and with inexact indices above 2^24 (gpu.js 2.24.1 supports it)`;
+}
+
 /**
  * Turns the override on (installing it once per process) or off, for kernels built from now on.
- * Returns null when the requested state is in place. Otherwise it returns why the override
- * could not be installed (another gpu.js version), and kernels run as gpu.js builds them.
+ * Returns null when the requested state is in place, else a one-line notice saying why not.
  */
-export function setIntegerLocals(on: boolean): string | null {
+export function setIntegerLocals(on: boolean, functionNode?: FunctionNodeClass): string | null {
   enabled = on;
   if (!on) return null;
-  const exported = (gpujs as unknown as Record<string, unknown>).WebAssemblyFunctionNode as { prototype: Record<string | symbol, unknown> } | undefined;
-  if (exported === undefined) return 'this gpu.js has no WebAssemblyFunctionNode';
-  const proto = exported.prototype;
+  const target = functionNode ?? ((gpujs as unknown as Record<string, unknown>).WebAssemblyFunctionNode as FunctionNodeClass | undefined);
+  if (target === undefined) return notice('this gpu.js exports no WebAssemblyFunctionNode');
+  const proto = target.prototype;
   if (proto[INSTALLED] === true) return null;
   const missing = REQUIRED.filter((name) => typeof proto[name] !== 'function');
-  if (missing.length > 0) return `this gpu.js's WebAssemblyFunctionNode lacks ${missing.join(', ')}`;
+  if (missing.length > 0) return notice(`gpu.js's WebAssemblyFunctionNode has no ${missing.join(', ')}`);
 
-  const declareScalar = proto.stmtVariableDeclaration as Method;
+  const declareScalar = proto.stmtVariableDeclaration as DeclareScalar;
+  const declareVarying = proto.vDeclareVarying as DeclareVarying;
+
   proto.stmtVariableDeclaration = function (this: FunctionNodeInternals, varDecNode: AstNode): void {
     for (const declaration of varDecNode.declarations ?? []) {
       const init = integerInit(this, declaration);
       if (init === null) {
-        (declareScalar as (this: FunctionNodeInternals, node: AstNode) => void).call(this, { ...varDecNode, declarations: [declaration] });
+        declareScalar.call(this, { ...varDecNode, declarations: [declaration] });
         continue;
       }
       const name = declaration.id!.name!;
@@ -109,11 +120,10 @@ export function setIntegerLocals(on: boolean): string | null {
     }
   };
 
-  const declareVarying = proto.vDeclareVarying as Method;
   proto.vDeclareVarying = function (this: FunctionNodeInternals, declaration: AstNode, varDecNode: AstNode): void {
     const init = integerInit(this, declaration);
     if (init === null) {
-      (declareVarying as (this: FunctionNodeInternals, d: AstNode, v: AstNode) => void).call(this, declaration, varDecNode);
+      declareVarying.call(this, declaration, varDecNode);
       return;
     }
     const info = this.getDeclaration(declaration.id!);
