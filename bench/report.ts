@@ -106,7 +106,7 @@ const AUTHORS_MNIST_TRAIN_RSS_MB = 423;
 /** The snnc row the speed target is stated for: MNIST training at batch 50 on webasm. */
 const TARGET = { workload: 'mnist', mode: 'train', label: 'snnc webasm' } as const;
 
-/** "pytorch-peer, 2 threads" as "the peer with 2 threads", so that lists of labels stay readable. */
+/** Rewrites "pytorch-peer, 2 threads" as "the peer with 2 threads", so that lists of labels stay readable. */
 function inWords(label: string): string {
   return isPeer(label) ? `the peer with ${label.slice(label.indexOf(',') + 2)}` : label;
 }
@@ -118,15 +118,15 @@ function ratioList(summary: Summary): string {
 }
 
 function describeMode(result: ModeResult): string {
-  const what = result.mode === 'train' ? 'training' : 'evaluation';
+  const activity = result.mode === 'train' ? 'training' : 'evaluation';
   const measured = result.summaries.filter((summary) => summary.status === 'measured');
-  if (measured.length === 0) return `- ${result.workload} ${what}, batch ${result.batch}: nothing was measured.`;
+  if (measured.length === 0) return `- ${result.workload} ${activity}, batch ${result.batch}: nothing was measured.`;
   const rows = measured.map((summary) => {
     const speed = `${fixed(summary.images_per_s_median, 2)} images/s (${fixed(summary.step_seconds_median, 3)} s/step)`;
     const ratios = ratioList(summary);
     return `${inWords(summary.label)} ${speed}${ratios === '' ? '' : `, ${ratios}`}`;
   });
-  return `- ${result.workload} ${what}, batch ${result.batch}: ${rows.join('; ')}.`;
+  return `- ${result.workload} ${activity}, batch ${result.batch}: ${rows.join('; ')}.`;
 }
 
 function targetLine(bench: BenchResults): string | null {

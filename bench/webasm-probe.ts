@@ -1,7 +1,6 @@
 // Benchmark, webasm probe: times the compiled conv_2 kernels of specs/mnist.yaml on gpu.js's
-// webasm backend with gpu.js's float index arithmetic and with the integer locals snnc
-// installs, then hand-written rewrites of them, and checks that every version computes the
-// same values, to show which kernel shapes that backend rewards.
+// webasm backend, with gpu.js's float index arithmetic and with snnc's integer locals. It then
+// times hand-written rewrites and checks that every version computes the same values.
 //
 // usage: npm run bench:probe [-- --calls N] [--density D]
 
@@ -93,7 +92,7 @@ function values(count: number, density: number, seed: number): Float32Array {
   return out;
 }
 
-/** What a gpu.js kernel returns (nested rows of Float32Array), as one array. */
+/** Flattens what a gpu.js kernel returns (nested rows of Float32Array) into one array. */
 function flatten(value: unknown): Float32Array {
   const flat = flattenRows(value);
   return flat instanceof Float32Array ? flat : Float32Array.from(flat as ArrayLike<number>);
@@ -309,8 +308,8 @@ async function main(argv: string[]): Promise<number> {
       const floatIndices = gpu.createKernel(fn, { ...SETTINGS, output, argumentTypes });
       const plain = await timeCalls(() => floatIndices(...inputs[name]), parsed.calls);
       console.log(`| ${name} | compiled, gpu.js's float index arithmetic | ${plain.ms.toFixed(1)} | – |`);
-      const integerFailure = setIntegerLocals(true);
-      if (integerFailure !== null) throw new Error(`integer locals could not be installed: ${integerFailure}`);
+      const notice = setIntegerLocals(true);
+      if (notice !== null) throw new Error(notice);
       const baseline = gpu.createKernel(fn, { ...SETTINGS, output, argumentTypes });
       const reference = await timeCalls(() => baseline(...inputs[name]), parsed.calls);
       let largest = 0;

@@ -48,6 +48,7 @@ export interface ManifestBuffer {
   name: string;
   shape: (number | 'N')[];
   role: string;
+  /** Elements per sample (times the batch) plus a fixed count. */
   perSample: number;
   fixed: number;
   /** Size and bytes at the compiled batch size. */

@@ -436,7 +436,7 @@ function lifBackward(module: IrModule, group: KernelGroup, materialised: Set<str
       columnExpression: divideExpression('columnOffset', geometry.stride[1]),
       outH: pooledShape[2],
       outW: pooledShape[3],
-      // Windows that tile the plane exactly, without overlap or padding, hold each neuron once.
+      // Windows that tile the plane exactly, without overlap or padding, contain each neuron once.
       tiled:
         geometry.stride[0] === geometry.kernel[0] &&
         geometry.stride[1] === geometry.kernel[1] &&

@@ -2,6 +2,7 @@
 // shapes `[batch, channels, height, width, time]` with the batch symbolic (`N`) until run time;
 // passes add backward and optimiser ops, kernel groups and a buffer plan.
 
+import type { ManifestBuffer } from '../../common/manifest';
 import type { Network } from '../../common/network';
 
 /** One axis of a tensor shape: a fixed size, or the symbolic batch `N`. */
@@ -104,21 +105,10 @@ export interface KernelGroup {
   reason: string;
 }
 
-/** One buffer the runtime allocates: a materialised tensor or a packed parameter set. */
-export interface BufferPlan {
-  name: string;
+/** One buffer the runtime allocates: a materialised tensor or a packed parameter set, with the kernels that write and read it. */
+export interface BufferPlan extends ManifestBuffer {
   shape: Shape;
   role: TensorRole | 'partials';
-  /** Elements per sample (times the batch) plus a fixed count. */
-  perSample: number;
-  fixed: number;
-  /** Size at the compiled batch size. */
-  elements: number;
-  bytes: number;
-  /** `[width, height]` of the float texture gpu.js folds the flat buffer into. */
-  texture: [number, number];
-  /** Tensors stored in this buffer, in order (a parameter buffer packs weights, m and v). */
-  packs: string[];
   /** Kernel that writes the buffer, or `feed` / `host`. */
   writer: string;
   readers: string[];

@@ -1,6 +1,6 @@
 // Test support, reference files: finds the authors' reference vectors and the standard MNIST
-// test set, which the tests read from the folder named `shared` beside the repository. When
-// they are missing, the tests stop with a message naming the folder, not a failed read.
+// test set in the folder named `shared` beside the repository. A missing folder stops the
+// tests with a message naming it.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
