@@ -12,6 +12,7 @@ import { loadSpec } from '../compiler/frontend';
 import type { ManifestKernel } from '../common/manifest';
 import { flattenRows } from '../runtime/gpu/engine';
 import { setIntegerLocals } from '../runtime/gpu/webasm-integers';
+import { setVectorLoads } from '../runtime/gpu/webasm-vector-loads';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -305,6 +306,7 @@ async function main(argv: string[]): Promise<number> {
       const argumentTypes = Object.fromEntries(compiled.args.map((arg) => [arg.name, 'Array']));
       // gpu.js builds a kernel on its first call, so each setting must hold until timeCalls has run.
       setIntegerLocals(false);
+      setVectorLoads(false);
       const floatIndices = gpu.createKernel(fn, { ...SETTINGS, output, argumentTypes });
       const plain = await timeCalls(() => floatIndices(...inputs[name]), parsed.calls);
       console.log(`| ${name} | compiled, gpu.js's float index arithmetic | ${plain.ms.toFixed(1)} | – |`);
@@ -316,7 +318,15 @@ async function main(argv: string[]): Promise<number> {
       for (const value of plain.result) largest = Math.max(largest, Math.abs(value));
       let baselineDifference = 0;
       for (let i = 0; i < plain.result.length; i++) baselineDifference = Math.max(baselineDifference, Math.abs(reference.result[i] - plain.result[i]));
-      console.log(`| ${name} | compiled, integer locals (as snnc runs it) | ${reference.ms.toFixed(1)} | ${(baselineDifference / (largest || 1)).toExponential(1)} |`);
+      console.log(`| ${name} | compiled, integer locals | ${reference.ms.toFixed(1)} | ${(baselineDifference / (largest || 1)).toExponential(1)} |`);
+      const vectorNotice = setVectorLoads(true);
+      if (vectorNotice !== null) throw new Error(vectorNotice);
+      const vectorKernel = gpu.createKernel(fn, { ...SETTINGS, output, argumentTypes });
+      const vectorTimed = await timeCalls(() => vectorKernel(...inputs[name]), parsed.calls);
+      let vectorDifference = 0;
+      for (let i = 0; i < plain.result.length; i++) vectorDifference = Math.max(vectorDifference, Math.abs(vectorTimed.result[i] - plain.result[i]));
+      console.log(`| ${name} | compiled, integer locals and vector loads (as snnc runs it) | ${vectorTimed.ms.toFixed(1)} | ${(vectorDifference / (largest || 1)).toExponential(1)} |`);
+      setVectorLoads(false);
 
       for (const variant of VARIANTS.filter((v) => v.kernel === name)) {
         const kernel = gpu.createKernel(variant.fn, { ...SETTINGS, output: variant.output, ...(variant.returnType ? { returnType: variant.returnType } : {}) });

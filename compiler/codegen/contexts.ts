@@ -22,7 +22,8 @@ export interface KernelParam {
 
 export interface KernelContext {
   group: KernelGroup;
-  template: Exclude<KernelKind, 'host'>;
+  /** The template file: the kernel kind's, or a variant of it. */
+  template: Exclude<KernelKind, 'host'> | 'conv-weight-grad-lanes' | 'conv-input-grad-padded';
   params: KernelParam[];
   output: KernelOutput;
   /** Lines of the header comment: IR ops, constants baked in, arguments. */
@@ -239,6 +240,8 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
       inH,
       inW,
       sourceSample: inChannels * inH * inW * timeFactor,
+      laneColumns: threads.output.grid !== undefined && geometry.strideX === 1,
+      padColumns: geometry.padX * timeFactor,
       sourcePlane: inH * inW * timeFactor,
       sourceRow: inW * timeFactor,
       taps: Array.from({ length: geometry.kernelW }, (_, kx) => ({
@@ -460,7 +463,10 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
   const inShape = tensorOf(module, op.results[0]).shape;
   const T = module.network.nSteps;
   const [inChannels, inH, inW] = planeShape(inShape);
-  const [outChannels, outH, outW] = planeShape(gradShape);
+  const [outChannels, outH, storedW] = planeShape(gradShape);
+  const gradColumns = op.attrs.grad_columns as [number, number] | undefined;
+  // A column-padded gradient is stored wider than the conv's output.
+  const outW = gradColumns === undefined ? storedW : storedW - gradColumns[0] - gradColumns[1];
   const params: KernelParam[] = [
     { name: 'grad', buffer: bufferOf(module, op.operands[0]) },
     { name: 'weights', buffer: bufferOf(module, op.operands[1]) },
@@ -497,6 +503,43 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
     [{ name: 'ci', size: inChannels }],
     'n',
   );
+  if (gradColumns !== undefined) {
+    const [left, right] = gradColumns;
+    const paddedW = storedW;
+    return {
+      group,
+      template: 'conv-input-grad-padded',
+      params,
+      output: threads.output,
+      header: header(
+        module,
+        group,
+        [`in [${inChannels}, ${inH}, ${inW}]`, `out [${outChannels}, ${outH}, ${outW}]`, geometryConstants(geometry), `T ${T}`, `gradient columns padded by ${left} left and ${right} right`],
+        params,
+      ),
+      values: {
+        summary: `transposed conv: sums W[co, ci, ky, kx] * dE/dI[n, co, oy, ox, t] over every output position whose window reads this input; the gradient rows have ${left} zero columns on the left and ${right} on the right, so no tap tests its column`,
+        indexLines: threads.indexLines,
+        ...geometry,
+        outChannels,
+        outH,
+        gradSample: outChannels * outH * paddedW * T,
+        gradRowCells: paddedW * T,
+        gradPlane: outH * paddedW * T,
+        tapCells: geometry.dilationX * T,
+        columnShift: geometry.padX + left,
+        columnShiftCells: (geometry.padX + left) * T,
+        weightOut,
+        channelUnroll,
+        channelGroups: outChannels / channelUnroll,
+        gradGroup: channelUnroll * outH * paddedW * T,
+        weightGroup: channelUnroll * weightOut,
+        channelOffsets: Array.from({ length: channelUnroll }, (_, k) => ({ weight: k * weightOut, grad: k * outH * paddedW * T })),
+        strideCheckY: geometry.strideY > 1,
+        rowExpression: divideExpression('rowOffset', geometry.strideY),
+      },
+    };
+  }
   return {
     group,
     template: 'conv-input-grad',
@@ -563,6 +606,39 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
   }
 
   const geometry = convGeometry(op);
+  const lanes = op.attrs.lanes as number | undefined;
+  if (lanes !== undefined) {
+    const threads = `${lanes}, ${geometry.kernelH * geometry.kernelW}, ${outChannels * inChannels}`;
+    return {
+      group,
+      template: 'conv-weight-grad-lanes',
+      params,
+      output: { ...outputTerms(module, op.results[0]), grid: [lanes, geometry.kernelH * geometry.kernelW] },
+      header: header(
+        module,
+        group,
+        [`in [${inChannels}, ${inH}, ${inW}]`, `out [${outChannels}, ${outH}, ${outW}]`, geometryConstants(geometry), `T ${T}`, `${lanes} lanes`, 'batch from this.constants.batch'],
+        params,
+      ),
+      values: {
+        summary: `dE/dW[co, ci, ky, kx, lane] = sum over n, oy and the [ox, t] cells c with c % ${lanes} == lane of dE/dI[n, co, oy, c] * psp[n, ci, oy*${geometry.strideY} - ${geometry.padY} + ky*${geometry.dilationY}, c + kx*${geometry.dilationX * T}]; threads on a [${threads}] grid`,
+        indexLines: [
+          ...decomposeIndex('this.thread.y', [{ name: 'kx', size: geometry.kernelW }], 'ky').map((line) => line.replace(/\brest(\d)/g, 'restY$1')),
+          ...decomposeIndex('this.thread.z', [{ name: 'ci', size: inChannels }], 'co').map((line) => line.replace(/\brest(\d)/g, 'restZ$1')),
+        ],
+        ...geometry,
+        inChannels,
+        outChannels,
+        inH,
+        outH,
+        gradRowCells: outW * T,
+        sourceRowCells: inW * T,
+        tapCells: geometry.dilationX * T,
+        cellOffsets: Array.from({ length: (outW * T) / lanes }, (_, q) => q * lanes),
+        checkRows: geometry.padY > 0,
+      },
+    };
+  }
   return {
     group,
     template: 'conv-weight-grad',
@@ -591,6 +667,56 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
       checkColumns: geometry.padX > 0,
       hasMasks: read.masks.length > 0,
       masks: read.masks.map(maskParam),
+    },
+  };
+}
+
+function laneSum(module: IrModule, group: KernelGroup): KernelContext {
+  const op = findOp(module, group, ['lane_sum']);
+  const lanes = op.attrs.lanes as number;
+  const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, op.operands[0]) }];
+  return {
+    group,
+    template: 'lane-sum',
+    params,
+    output: outputTerms(module, op.results[0]),
+    header: header(module, group, [`${lanes} lanes`], params),
+    values: {
+      summary: `dE/dW[w] = sum over the ${lanes} lanes of the partial sums of weight w`,
+      lanes,
+      laneOffsets: Array.from({ length: lanes }, (_, lane) => lane),
+    },
+  };
+}
+
+function padColumns(module: IrModule, group: KernelGroup): KernelContext {
+  const op = findOp(module, group, ['pad_columns']);
+  const sourceShape = tensorOf(module, op.operands[0]).shape;
+  const paddedShape = tensorOf(module, op.results[0]).shape;
+  const timed = isTimed(module, sourceShape);
+  const T = module.network.nSteps;
+  const [channels, height, width] = planeShape(sourceShape);
+  const paddedW = paddedShape[3] as number;
+  const left = op.attrs.left as number;
+  const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, op.operands[0]) }];
+  const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'px', size: paddedW }] : [{ name: 'px', size: paddedW }];
+  const threads = threadLayout(module, op.results[0], columnAxes, { name: 'y', size: height }, [{ name: 'c', size: channels }], 'n');
+  return {
+    group,
+    template: 'pad-columns',
+    params,
+    output: threads.output,
+    header: header(module, group, [`[${channels}, ${height}, ${width}] to width ${paddedW}`, `${left} zero columns left, ${op.attrs.right as number} right`, timed ? `T ${T}` : 'static'], params),
+    values: {
+      summary: `padded[n, c, y, px${timed ? ', t' : ''}] = gradient[n, c, y, px - ${left}${timed ? ', t' : ''}] inside the row, else 0`,
+      indexLines: threads.indexLines,
+      timed,
+      steps: T,
+      channels,
+      height,
+      width,
+      left,
+      leftEnd: left + width,
     },
   };
 }
@@ -801,6 +927,12 @@ export function kernelContexts(module: IrModule): KernelContext[] {
       case 'conv-weight-grad':
       case 'linear-weight-grad':
         contexts.push(weightGrad(module, group, materialised));
+        break;
+      case 'pad-columns':
+        contexts.push(padColumns(module, group));
+        break;
+      case 'lane-sum':
+        contexts.push(laneSum(module, group));
         break;
       case 'pool-forward':
         contexts.push(poolForward(module, group, materialised));

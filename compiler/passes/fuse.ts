@@ -230,7 +230,29 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
           reason:
             op.kind === 'linear_weight_grad'
               ? 'one thread per weight sums gradient times input over batch and steps; inputs behind a dropout are masked on read; threads on an [input, output] grid where the inputs are a multiple of 4, so gradient reads are the same for the 4 cells of a SIMD step'
-              : 'one thread per weight sums gradient times input over batch, positions and steps; inputs behind a dropout are masked on read',
+              : op.attrs.lanes !== undefined
+                ? `one thread per weight and lane sums gradient times input over batch, rows and the [column, step] cells of its lane (cell index modulo ${op.attrs.lanes as number}); threads on a [lane, tap (ky, kx), channels (co, ci)] grid, so the 4 lanes of a SIMD step read 4 consecutive cells of each operand`
+                : 'one thread per weight sums gradient times input over batch, positions and steps; inputs behind a dropout are masked on read',
+        });
+        break;
+      case 'lane_sum':
+        builder.add({
+          name: `${layerPart(op)}_weight_grad_sum`,
+          kind: 'lane-sum',
+          ops: ops.map((item) => item.id),
+          output: op.results[0],
+          phase: 'backward',
+          reason: `one thread per weight adds its ${op.attrs.lanes as number} lane partial sums`,
+        });
+        break;
+      case 'pad_columns':
+        builder.add({
+          name: `${layerPart(op)}_grad_padded`,
+          kind: 'pad-columns',
+          ops: ops.map((item) => item.id),
+          output: op.results[0],
+          phase: 'backward',
+          reason: `one thread per cell copies the output gradient into rows with ${op.attrs.left as number} zero columns on the left and ${op.attrs.right as number} on the right, so the input gradient's SIMD lanes read inside a row at every tap`,
         });
         break;
       case 'sum_pool_grad':

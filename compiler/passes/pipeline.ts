@@ -8,7 +8,9 @@ import { deriveBackward } from './derive-backward';
 import { foldStaticEncoding } from './fold-static-encoding';
 import { fuse } from './fuse';
 import { lower } from './lower';
+import { padGradientColumns } from './pad-gradient-columns';
 import { planBuffers } from './plan-buffers';
+import { splitWeightGrad } from './split-weight-grad';
 
 export interface Pass {
   name: string;
@@ -19,6 +21,8 @@ export interface Pass {
 export const passes: Pass[] = [
   { name: 'derive-backward', run: deriveBackward },
   { name: 'fold-static-encoding', run: foldStaticEncoding },
+  { name: 'split-weight-grad', run: splitWeightGrad },
+  { name: 'pad-gradient-columns', run: padGradientColumns },
   { name: 'fuse', run: fuse },
   { name: 'plan-buffers', run: planBuffers },
 ];

@@ -11,6 +11,7 @@ import { ADAM_BETA1, ADAM_BETA2, CLIP_EPSILON, MAX_GRAD_NORM } from '../optimize
 import { Rng } from '../rng';
 import type { KernelOutput, Manifest, ManifestKernel, ScalarName } from './manifest';
 import { setIntegerLocals } from './webasm-integers';
+import { setVectorLoads } from './webasm-vector-loads';
 
 /** The exports of a generated `kernels.js`: kernel functions by name. */
 export type GeneratedKernels = Record<string, unknown>;
@@ -29,6 +30,12 @@ export interface CreateEngineOptions {
    * arithmetic, for comparisons, and applies to every webasm kernel built afterwards.
    */
   integerIndices?: boolean;
+  /**
+   * On webasm, read 4 consecutive elements with one vector load where the 4 SIMD lanes of a read
+   * index consecutive elements (default true). False leaves gpu.js's 4 scalar loads, for
+   * comparisons, and applies to every webasm kernel built afterwards.
+   */
+  vectorLoads?: boolean;
   /**
    * Run kernel by kernel and time each call, for `lastStepProfile()`. Pipelines are off while
    * profiling because a fused pass hides its kernels, so a profiled step is slower than a plain one.
@@ -76,8 +83,9 @@ export async function createEngine(manifest: Manifest, kernels: GeneratedKernels
     throw new Error(`batch size ${options.batchSize} is invalid; use a positive integer`);
   }
   if (options.backend === 'webasm') {
-    const notice = setIntegerLocals(options.integerIndices ?? true);
-    if (notice !== null) options.log?.(notice);
+    for (const notice of [setIntegerLocals(options.integerIndices ?? true), setVectorLoads(options.vectorLoads ?? true)]) {
+      if (notice !== null) options.log?.(notice);
+    }
   }
   return new GpuEngine(manifest, kernels, options);
 }
