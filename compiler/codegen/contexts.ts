@@ -608,6 +608,7 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
   const geometry = convGeometry(op);
   const lanes = op.attrs.lanes as number | undefined;
   if (lanes !== undefined) {
+    const cellsPerColumn = timed ? T : 1;
     const threads = `${lanes}, ${geometry.kernelH * geometry.kernelW}, ${outChannels * inChannels}`;
     return {
       group,
@@ -617,11 +618,11 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
       header: header(
         module,
         group,
-        [`in [${inChannels}, ${inH}, ${inW}]`, `out [${outChannels}, ${outH}, ${outW}]`, geometryConstants(geometry), `T ${T}`, `${lanes} lanes`, 'batch from this.constants.batch'],
+        [`in [${inChannels}, ${inH}, ${inW}]`, `out [${outChannels}, ${outH}, ${outW}]`, geometryConstants(geometry), timed ? `T ${T}` : 'static (no time axis)', `${lanes} lanes`, 'batch from this.constants.batch'],
         params,
       ),
       values: {
-        summary: `dE/dW[co, ci, ky, kx, lane] = sum over n, oy and the [ox, t] cells c with c % ${lanes} == lane of dE/dI[n, co, oy, c] * psp[n, ci, oy*${geometry.strideY} - ${geometry.padY} + ky*${geometry.dilationY}, c + kx*${geometry.dilationX * T}]; threads on a [${threads}] grid`,
+        summary: `dE/dW[co, ci, ky, kx, lane] = sum over n, oy and the ${timed ? '[ox, t] ' : 'column '}cells c with c % ${lanes} == lane of dE/dI[n, co, oy, c] * psp[n, ci, oy*${geometry.strideY} - ${geometry.padY} + ky*${geometry.dilationY}, c + kx*${geometry.dilationX * cellsPerColumn}]; threads on a [${threads}] grid`,
         indexLines: [
           ...decomposeIndex('this.thread.y', [{ name: 'kx', size: geometry.kernelW }], 'ky').map((line) => line.replace(/\brest(\d)/g, 'restY$1')),
           ...decomposeIndex('this.thread.z', [{ name: 'ci', size: inChannels }], 'co').map((line) => line.replace(/\brest(\d)/g, 'restZ$1')),
@@ -631,10 +632,10 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
         outChannels,
         inH,
         outH,
-        gradRowCells: outW * T,
-        sourceRowCells: inW * T,
-        tapCells: geometry.dilationX * T,
-        cellOffsets: Array.from({ length: (outW * T) / lanes }, (_, q) => q * lanes),
+        gradRowCells: outW * cellsPerColumn,
+        sourceRowCells: inW * cellsPerColumn,
+        tapCells: geometry.dilationX * cellsPerColumn,
+        cellOffsets: Array.from({ length: (outW * cellsPerColumn) / lanes }, (_, q) => q * lanes),
         checkRows: geometry.padY > 0,
       },
     };

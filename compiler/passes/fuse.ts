@@ -231,7 +231,7 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
             op.kind === 'linear_weight_grad'
               ? 'one thread per weight sums gradient times input over batch and steps; inputs behind a dropout are masked on read; threads on an [input, output] grid where the inputs are a multiple of 4, so gradient reads are the same for the 4 cells of a SIMD step'
               : op.attrs.lanes !== undefined
-                ? `one thread per weight and lane sums gradient times input over batch, rows and the [column, step] cells of its lane (cell index modulo ${op.attrs.lanes as number}); threads on a [lane, tap (ky, kx), channels (co, ci)] grid, so the 4 lanes of a SIMD step read 4 consecutive cells of each operand`
+                ? `one thread per weight and lane sums gradient times input over batch, rows and the row cells of its lane (cell index modulo ${op.attrs.lanes as number}; a cell is a column and step, or a column without a time axis); threads on a [lane, tap (ky, kx), channels (co, ci)] grid, so the 4 lanes of a SIMD step read 4 consecutive cells of each operand`
                 : 'one thread per weight sums gradient times input over batch, positions and steps; inputs behind a dropout are masked on read',
         });
         break;

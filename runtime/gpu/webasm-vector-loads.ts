@@ -41,6 +41,7 @@ interface Emitter {
   i32x4ExtractLane(lane: number): Emitter;
   i32Const(value: number): Emitter;
   i32Shl(): Emitter;
+  i32Add(): Emitter;
   v128Load(offset: number, align: number): Emitter;
 }
 
@@ -186,8 +187,19 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
     if (contiguous) {
       this.snncLocals ??= collectLocals(this.getJsAST());
       if (laneStride(this, xProperty, new Set()) === 1) {
-        this.vEmitIndex(xProperty);
-        this.em.i32x4ExtractLane(0).i32Const(2).i32Shl().v128Load(layout.offset, 2);
+        // `base + k` adds k to lane 0 of base as a scalar, so the lane extraction is the same for
+        // every read of base and the compiler can share it.
+        const right = xProperty.right;
+        const offsetRead = xProperty.type === 'BinaryExpression' && xProperty.operator === '+' && right?.type === 'Literal'
+          && Number.isInteger(right.value) && laneStride(this, xProperty.left!, new Set()) === 1;
+        if (offsetRead) {
+          this.vEmitIndex(xProperty.left!);
+          this.em.i32x4ExtractLane(0).i32Const(right!.value as number).i32Add();
+        } else {
+          this.vEmitIndex(xProperty);
+          this.em.i32x4ExtractLane(0);
+        }
+        this.em.i32Const(2).i32Shl().v128Load(layout.offset, 2);
         return 'vf32';
       }
     }
