@@ -23,7 +23,13 @@ export interface KernelParam {
 export interface KernelContext {
   group: KernelGroup;
   /** The template file: the kernel kind's, or a variant of it. */
-  template: Exclude<KernelKind, 'host'> | 'conv-weight-grad-lanes' | 'conv-input-grad-padded';
+  template:
+    | Exclude<KernelKind, 'host'>
+    | 'conv-weight-grad-lanes'
+    | 'conv-input-grad-padded'
+    | 'linear-forward-lanes'
+    | 'linear-weight-grad-time-major'
+    | 'linear-input-grad-time-major';
   params: KernelParam[];
   output: KernelOutput;
   /** Lines of the header comment: IR ops, constants baked in, arguments. */
@@ -177,8 +183,45 @@ function divideExpression(offset: string, stride: number): string {
   return stride === 1 ? offset : `(${offset} / ${stride}) | 0`;
 }
 
+/** Values per sample and step of a time-major `[N, T, c, h, w]` tensor. */
+function valuesPerStep(shape: Shape): number {
+  return (shape[2] as number) * (shape[3] as number) * (shape[4] as number);
+}
+
+/** Most terms a linear kernel sums per loop iteration. */
+const MAX_LINEAR_UNROLL = 8;
+
+function linearForwardLanes(module: IrModule, group: KernelGroup, op: Op): KernelContext {
+  const T = module.network.nSteps;
+  const lanes = op.attrs.lanes as number;
+  const nInputs = valuesPerStep(tensorOf(module, op.operands[0]).shape);
+  const nOutputs = tensorOf(module, op.results[0]).shape[1] as number;
+  const unroll = largestDivisorUpTo(nInputs / lanes, MAX_LINEAR_UNROLL);
+  const params: KernelParam[] = [
+    { name: 'source', buffer: bufferOf(module, op.operands[0]) },
+    { name: 'weights', buffer: bufferOf(module, op.operands[1]) },
+  ];
+  return {
+    group,
+    template: 'linear-forward-lanes',
+    params,
+    output: { ...outputTerms(module, op.results[0]), grid: [lanes, T] },
+    header: header(module, group, [`inputs ${nInputs}`, `outputs ${nOutputs}`, `T ${T}`, `${lanes} lanes`], params),
+    values: {
+      summary: `I[n, o, t, lane] = sum over the inputs i with i % ${lanes} == lane of W[o, i] * psp[n, t, i] (time-major input); threads on a [${lanes}, ${T}, rest] grid`,
+      indexLines: decomposeIndex('this.thread.z', [{ name: 'o', size: nOutputs }], 'n'),
+      nInputs,
+      steps: T,
+      blocks: nInputs / (lanes * unroll),
+      blockSize: lanes * unroll,
+      blockOffsets: Array.from({ length: unroll }, (_, k) => k * lanes),
+    },
+  };
+}
+
 function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<string>): KernelContext {
   const op = findOp(module, group, ['conv', 'linear']);
+  if (op.kind === 'linear' && op.attrs.lanes !== undefined) return linearForwardLanes(module, group, op);
   const read = elementwiseRead(module, op.operands[0], materialised);
   const sourceShape = tensorOf(module, read.source).shape;
   const outShape = tensorOf(module, op.results[0]).shape;
@@ -472,6 +515,28 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
     { name: 'weights', buffer: bufferOf(module, op.operands[1]) },
   ];
 
+  if (op.kind === 'linear_input_grad' && op.attrs.time_major === true) {
+    // The result is time-major, [N, T, c, h, w].
+    const nInputs = valuesPerStep(inShape);
+    const groupSize = largestDivisorUpTo(outChannels, MAX_LINEAR_UNROLL);
+    return {
+      group,
+      template: 'linear-input-grad-time-major',
+      params,
+      output: { ...outputTerms(module, op.results[0]), grid: [nInputs, T] },
+      header: header(module, group, [`inputs ${nInputs}`, `outputs ${outChannels}`, `T ${T}`, 'result time-major'], params),
+      values: {
+        summary: `dE/dpsp[n, t, i] = sum_o W[o, i] * dE/dI[n, o, t] (time-major result); threads on a [${nInputs}, ${T}, rest] grid`,
+        gradSample: outChannels * T,
+        groupSize,
+        groups: outChannels / groupSize,
+        weightGroup: groupSize * nInputs,
+        gradGroup: groupSize * T,
+        groupOffsets: Array.from({ length: groupSize }, (_, k) => ({ weight: k * nInputs, grad: k * T })),
+      },
+    };
+  }
+
   if (op.kind === 'linear_input_grad') {
     const nInputs = inChannels * inH * inW;
     return {
@@ -583,6 +648,26 @@ function weightGrad(module: IrModule, group: KernelGroup, materialised: Set<stri
     ...maskParams(read),
   ];
 
+  if (op.kind === 'linear_weight_grad' && op.attrs.time_major === true) {
+    const nInputs = valuesPerStep(sourceShape);
+    const threads = threadLayout(module, op.results[0], [{ name: 'i', size: nInputs }], { name: 'o', size: outChannels }, [], null);
+    return {
+      group,
+      template: 'linear-weight-grad-time-major',
+      params,
+      output: threads.output,
+      header: header(module, group, [`inputs ${nInputs}`, `outputs ${outChannels}`, `T ${T}`, 'input time-major', 'batch from this.constants.batch'], params),
+      values: {
+        summary: 'dE/dW[o, i] = sum over n, t of dE/dI[n, o, t] * psp[n, t, i] (time-major input)',
+        indexLines: threads.indexLines,
+        nOutputs: outChannels,
+        steps: T,
+        sourceSample: T * nInputs,
+        stepReads: Array.from({ length: T }, (_, t) => ({ t, offset: t * nInputs })),
+      },
+    };
+  }
+
   if (op.kind === 'linear_weight_grad') {
     const nInputs = inChannels * inH * inW;
     const threads = threadLayout(module, op.results[0], [{ name: 'i', size: nInputs }], { name: 'o', size: outChannels }, [], null);
@@ -683,9 +768,34 @@ function laneSum(module: IrModule, group: KernelGroup): KernelContext {
     output: outputTerms(module, op.results[0]),
     header: header(module, group, [`${lanes} lanes`], params),
     values: {
-      summary: `dE/dW[w] = sum over the ${lanes} lanes of the partial sums of weight w`,
+      summary: `out[v] = sum over the ${lanes} lanes of the partial sums of value v`,
       lanes,
       laneOffsets: Array.from({ length: lanes }, (_, lane) => lane),
+    },
+  };
+}
+
+function timeTranspose(module: IrModule, group: KernelGroup, materialised: Set<string>): KernelContext {
+  const op = findOp(module, group, ['time_major', 'time_minor']);
+  const T = module.network.nSteps;
+  const read = elementwiseRead(module, op.operands[0], materialised);
+  const toMajor = op.kind === 'time_major';
+  const resultShape = tensorOf(module, op.results[0]).shape;
+  const nInputs = toMajor ? valuesPerStep(resultShape) : (resultShape[1] as number) * (resultShape[2] as number) * (resultShape[3] as number);
+  const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, read.source) }, ...maskParams(read)];
+  const axes: IndexAxis[] = toMajor ? [{ name: 'i', size: nInputs }, { name: 't', size: T }] : [{ name: 't', size: T }, { name: 'i', size: nInputs }];
+  return {
+    group,
+    template: 'time-transpose',
+    params,
+    output: outputTerms(module, op.results[0]),
+    header: header(module, group, [`values per step ${nInputs}`, `T ${T}`], params),
+    values: {
+      summary: toMajor ? 'out[n, t, i] = in[n, i, t]' : 'out[n, i, t] = in[n, t, i]',
+      indexLines: decomposeIndex('this.thread.x', axes, 'n'),
+      readIndex: toMajor ? `(n * ${nInputs} + i) * ${T} + t` : `(n * ${T} + t) * ${nInputs} + i`,
+      nInputs,
+      masks: read.masks.map(maskParam),
     },
   };
 }
@@ -928,6 +1038,9 @@ export function kernelContexts(module: IrModule): KernelContext[] {
       case 'conv-weight-grad':
       case 'linear-weight-grad':
         contexts.push(weightGrad(module, group, materialised));
+        break;
+      case 'time-transpose':
+        contexts.push(timeTranspose(module, group, materialised));
         break;
       case 'pad-columns':
         contexts.push(padColumns(module, group));

@@ -58,6 +58,9 @@ function synapseReason(ops: Op[], isStatic: boolean): string {
   ];
   if (ops.some((op) => op.kind === 'dropout')) parts.push('dropout forward applied as a mask multiply while reading the input (one mask for all steps)');
   if (ops.some((op) => op.kind === 'conv')) parts.push(CONV_GRID_REASON);
+  if (ops.some((op) => op.kind === 'linear' && op.attrs.lanes !== undefined)) {
+    parts.push('over the time-major input, each output value and step gets 4 lane partial sums over consecutive inputs, so the 4 lanes of a SIMD step read 4 consecutive weights and inputs');
+  }
   return parts.join('; ');
 }
 
@@ -125,6 +128,28 @@ function groupForward(builder: GroupBuilder, module: IrModule): void {
         index = poolFollows ? end : index;
         break;
       }
+      case 'time_major':
+        builder.add({
+          name: `${layerPart(op)}_input_time_major`,
+          kind: 'time-transpose',
+          ops: ops.map((item) => item.id),
+          output: op.results[0],
+          phase: 'forward',
+          reason:
+            'one thread per value copies the layer input from [n, i, t] to [n, t, i], so the linear kernels\' SIMD lanes read 4 consecutive inputs of one step' +
+            (ops.some((item) => item.kind === 'dropout') ? '; dropout applied as a mask multiply while copying' : ''),
+        });
+        break;
+      case 'lane_sum':
+        builder.add({
+          name: `${layerPart(op)}_forward_sum`,
+          kind: 'lane-sum',
+          ops: ops.map((item) => item.id),
+          output: op.results[0],
+          phase: 'forward',
+          reason: `one thread per output value and step adds its ${op.attrs.lanes as number} lane partial sums`,
+        });
+        break;
       case 'sum_pool':
         builder.add({
           name: `${layerPart(op)}_forward`,
@@ -216,7 +241,9 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
           reason:
             op.kind === 'conv_input_grad'
               ? `transposed synapse: one thread per input value and step sums the output gradients that read it; ${CONV_GRID_REASON}`
-              : 'transposed synapse: one thread per input value and step sums the output gradients that read it',
+              : op.attrs.time_major === true
+                ? 'transposed synapse: one thread per input value and step sums the output gradients that read it; threads on an [input, step, sample] grid and the result time-major, so the 4 lanes of a SIMD step read 4 consecutive weights'
+                : 'transposed synapse: one thread per input value and step sums the output gradients that read it',
         });
         break;
       case 'conv_weight_grad':
@@ -229,7 +256,9 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
           phase: 'backward',
           reason:
             op.kind === 'linear_weight_grad'
-              ? 'one thread per weight sums gradient times input over batch and steps; inputs behind a dropout are masked on read; threads on an [input, output] grid where the inputs are a multiple of 4, so gradient reads are the same for the 4 cells of a SIMD step'
+              ? op.attrs.time_major === true
+                ? 'one thread per weight sums gradient times input over batch and steps; threads on an [input, output] grid over the time-major input, so gradient reads are the same for the 4 cells of a SIMD step and input reads are 4 consecutive values'
+                : 'one thread per weight sums gradient times input over batch and steps; inputs behind a dropout are masked on read; threads on an [input, output] grid where the inputs are a multiple of 4, so gradient reads are the same for the 4 cells of a SIMD step'
               : op.attrs.lanes !== undefined
                 ? `one thread per weight and lane sums gradient times input over batch, rows and the row cells of its lane (cell index modulo ${op.attrs.lanes as number}; a cell is a column and step, or a column without a time axis); threads on a [lane, tap (ky, kx), channels (co, ci)] grid, so the 4 lanes of a SIMD step read 4 consecutive cells of each operand`
                 : 'one thread per weight sums gradient times input over batch, positions and steps; inputs behind a dropout are masked on read',
@@ -243,6 +272,16 @@ function groupBackward(builder: GroupBuilder, module: IrModule): void {
           output: op.results[0],
           phase: 'backward',
           reason: `one thread per weight adds its ${op.attrs.lanes as number} lane partial sums`,
+        });
+        break;
+      case 'time_minor':
+        builder.add({
+          name: `${layerPart(op)}_input_grad_time_minor`,
+          kind: 'time-transpose',
+          ops: ops.map((item) => item.id),
+          output: op.results[0],
+          phase: 'backward',
+          reason: 'one thread per value copies the time-major input gradient back to [n, i, t], the layout the layer before reads',
         });
         break;
       case 'pad_columns':

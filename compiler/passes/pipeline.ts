@@ -11,6 +11,7 @@ import { lower } from './lower';
 import { padGradientColumns } from './pad-gradient-columns';
 import { planBuffers } from './plan-buffers';
 import { splitWeightGrad } from './split-weight-grad';
+import { timeMajorLinear } from './time-major-linear';
 
 export interface Pass {
   name: string;
@@ -23,6 +24,7 @@ export const passes: Pass[] = [
   { name: 'fold-static-encoding', run: foldStaticEncoding },
   { name: 'split-weight-grad', run: splitWeightGrad },
   { name: 'pad-gradient-columns', run: padGradientColumns },
+  { name: 'time-major-linear', run: timeMajorLinear },
   { name: 'fuse', run: fuse },
   { name: 'plan-buffers', run: planBuffers },
 ];
