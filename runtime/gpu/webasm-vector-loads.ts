@@ -87,8 +87,16 @@ export interface FunctionNodeClass {
 const REQUIRED = ['vGather', 'vEmitIndex', 'vCoerce', 'getType', 'getJsAST'];
 const INSTALLED = Symbol.for('snnc.webasm-vector-loads');
 
-/** Whether the override is active; the installed method reads it on every read. */
+/** Whether the override is active; the installed methods read it on every read. */
 let enabled = true;
+
+/** v128.load instructions emitted for consecutive lanes since the process started. */
+let vectorLoads = 0;
+
+/** Returns how many reads of 4 consecutive elements became one v128.load since the process started. */
+export function vectorLoadsEmitted(): number {
+  return vectorLoads;
+}
 
 /** Finds each local's single initialiser by walking the kernel's AST once. */
 function collectLocals(ast: AstNode): Map<string, Definition> {
@@ -206,6 +214,7 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
           this.em.i32x4ExtractLane(0);
         }
         this.em.i32Const(2).i32Shl().v128Load(layout.offset, 2);
+        vectorLoads++;
         return 'vf32';
       }
     }

@@ -48,8 +48,17 @@ const PROBE_CASES: [string[], string][] = [
   [['--calls', '0'], "webasm probe: --calls is '0'; give a whole number of at least 1, such as 5"],
   [['--calls'], "webasm probe: --calls is ''; give a whole number of at least 1, such as 5"],
   [['--density', '2'], "webasm probe: --density is '2'; give a share above 0 and at most 1, such as 0.19"],
-  [['--fast'], "webasm probe: unknown option '--fast'; the options are --calls and --density"],
+  [['--kernels', ''], "webasm probe: --kernels is ''; give kernel names separated by commas, such as conv_2_forward,FC_1_forward"],
+  [['--fast'], "webasm probe: unknown option '--fast'; the options are --calls, --density and --kernels"],
 ];
+
+test('probe unknown kernel', () => {
+  const { code, stderr } = runScript('webasm-probe.ts', ['--kernels', 'conv_9_forward']);
+  assert.is(code, 2);
+  const line = stderr.split('\n')[0];
+  assert.ok(line.startsWith('webasm probe: --kernels names conv_9_forward, which is not a kernel of the training step; the kernels are conv_1_forward, '), line);
+  assert.ok(line.includes(', conv_2_input_grad, '), line);
+});
 
 test('probe option errors', () => {
   for (const [args, message] of PROBE_CASES) {

@@ -1,7 +1,7 @@
 // The SIMD layout passes (split-weight-grad, pad-gradient-columns, time-major-linear) against
-// the reference engine, on small networks built so that each pass rewrites at least one layer:
-// timed and static conv weight gradients, padded and dilated conv input gradients, and linear
-// layers with and without a dropout before them.
+// the reference engine. The small networks are built so that each pass rewrites at least one
+// layer: timed and static conv weight gradients, a padded and dilated conv input gradient, and
+// linear layers with and without a dropout before them.
 
 import { GPU } from 'gpu.js';
 import { test } from 'uvu';
@@ -19,7 +19,7 @@ import { randomBatch, randomDropoutMasks } from '../support/random-network';
 
 const TOLERANCE = 1e-4;
 
-/** Events into a 5x5 conv without padding, a pooling, a padded and dilated conv, dropout and two linear layers. */
+/** Builds events into a 5x5 conv without padding, a pooling, a padded and dilated conv, dropout and two linear layers. */
 function eventNetwork(): Network {
   const conv1 = buildConv('conv_1', [2, 12, 12], { outChannels: 4, kernelSize: [5, 5], weightScale: 3, threshold: 0.6 });
   const pool = buildPooling('pooling_1', conv1.outShape, { kernelSize: [2, 2] });
@@ -33,7 +33,7 @@ function eventNetwork(): Network {
   );
 }
 
-/** A static image into a conv whose weight gradient has no time axis, then one linear layer. */
+/** Builds a static image into a conv whose weight gradient has no time axis, then one linear layer. */
 function staticNetwork(): Network {
   const conv1 = buildConv('conv_1', [1, 10, 10], { outChannels: 3, kernelSize: [3, 3], weightScale: 4, threshold: 0.5 });
   const output = buildLinear('output', conv1.outShape, { nOutputs: 2, weightScale: 2, threshold: 0.5 });
