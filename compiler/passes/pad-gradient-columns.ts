@@ -1,6 +1,6 @@
 // Pass `pad-gradient-columns`: gives a stride-1 conv input gradient an output gradient whose
 // rows have zero columns on both sides. One thread per input cell `[column, step]` sums the
-// output-gradient cells its window taps read; with stride 1, the 4 SIMD lanes of a tap read 4
+// output-gradient cells its window taps read. With stride 1, the 4 SIMD lanes of a tap read 4
 // consecutive cells. At the row ends some of those lie outside the row, so without padding
 // the lanes either test each column or read out of range. `snn.pad_columns` copies the
 // gradient into rows with enough zero columns that every tap reads inside its row, so each

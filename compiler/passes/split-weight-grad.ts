@@ -1,7 +1,7 @@
 // Pass `split-weight-grad`: splits the sum of a conv weight gradient over its 4 SIMD lanes.
 // A row of the output gradient and the matching input row are `[column, step]` cells (columns
-// alone without a time axis), laid out consecutively. With stride 1 and no column padding, a weight's sum over a row is a dot
-// product of two runs of consecutive values. One thread per weight and lane sums the cells
+// alone without a time axis), laid out consecutively. With stride 1 and no column padding, a
+// weight's sum over a row is a dot product of two runs of consecutive values. One thread per weight and lane sums the cells
 // whose index is that lane modulo 4, so the 4 lanes of a SIMD step read 4 consecutive values
 // of each operand, one vector load each, instead of 4 scalar loads. `snn.lane_sum` then adds
 // a weight's 4 partial sums.
@@ -11,7 +11,7 @@ import { addTensor, renumberOps, tensorOf, type IrModule, type Op } from '../ir/
 /** Partial sums per weight: the width of a WebAssembly SIMD step. */
 export const WEIGHT_GRAD_LANES = 4;
 
-/** Whether a conv weight gradient's rows are runs of consecutive cells of both operands. */
+/** Checks that a conv weight gradient's rows are runs of consecutive cells of both operands. */
 function splittable(module: IrModule, op: Op): boolean {
   const gradShape = tensorOf(module, op.operands[0]).shape;
   // A static first layer's gradient has no time axis: its cells are columns alone.

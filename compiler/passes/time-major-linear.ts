@@ -1,7 +1,7 @@
 // Pass `time-major-linear`: lays the inputs of a linear layer out time-major for its kernels.
 // Activations are `[n, i, t]` with the step innermost, so the inputs of one step are 5 apart
 // (for T = 5) and the 4 SIMD lanes of a kernel that runs over inputs read them one by one.
-// `snn.time_major` copies the layer's input to `[n, t, i]`; the forward sum then gives each
+// `snn.time_major` copies the layer's input to `[n, t, i]`. The forward sum then gives each
 // output 4 lane partial sums over consecutive inputs (added by `snn.lane_sum`), and the weight
 // gradient runs its lanes over consecutive inputs. The input gradient is computed time-major,
 // where its lanes read consecutive weights, and `snn.time_minor` copies it back to `[n, i, t]`.
@@ -9,7 +9,7 @@
 import { addTensor, renumberOps, tensorOf, type IrModule, type Op, type Shape } from '../ir/ir';
 import { WEIGHT_GRAD_LANES } from './split-weight-grad';
 
-/** The `[N, T, c, h, w]` form of a `[N, c, h, w, T]` shape. */
+/** Returns the `[N, T, c, h, w]` form of a `[N, c, h, w, T]` shape. */
 function timeMajorShape(shape: Shape): Shape {
   return [shape[0], shape[4], shape[1], shape[2], shape[3]];
 }
@@ -18,7 +18,7 @@ function isTimed(module: IrModule, shape: Shape): boolean {
   return shape.length === 5 && shape[4] === module.network.nSteps;
 }
 
-/** Whether a linear layer's input has a time axis and a multiple of 4 values per step. */
+/** Checks that a linear layer's input has a time axis and a multiple of 4 values per step. */
 function qualifies(module: IrModule, op: Op): boolean {
   const shape = tensorOf(module, op.operands[0]).shape;
   if (!isTimed(module, shape) || !isTimed(module, tensorOf(module, op.results[0]).shape)) return false;

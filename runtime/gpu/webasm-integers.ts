@@ -16,7 +16,7 @@
 // them the engine logs one line and keeps float indices. If a later gpu.js keeps the names but
 // changes what they do, only the webasm golden and random-network tests would notice.
 
-import * as gpujs from 'gpu.js';
+import { overrideTarget, type FunctionNodeClass } from './webasm-function-node';
 
 interface AstNode {
   type: string;
@@ -49,10 +49,6 @@ interface FunctionNodeInternals {
 type DeclareScalar = (this: FunctionNodeInternals, varDecNode: AstNode) => void;
 type DeclareVarying = (this: FunctionNodeInternals, declaration: AstNode, varDecNode: AstNode) => void;
 
-/** A function-node class as gpu.js exports it; only its prototype is read and patched. */
-export interface FunctionNodeClass {
-  prototype: Record<string | symbol, unknown>;
-}
 
 const REQUIRED = [
   'stmtVariableDeclaration',
@@ -92,12 +88,10 @@ function notice(reason: string): string {
 export function setIntegerLocals(on: boolean, functionNode?: FunctionNodeClass): string | null {
   enabled = on;
   if (!on) return null;
-  const target = functionNode ?? ((gpujs as unknown as Record<string, unknown>).WebAssemblyFunctionNode as FunctionNodeClass | undefined);
-  if (target === undefined) return notice('this gpu.js exports no WebAssemblyFunctionNode');
-  const proto = target.prototype;
-  if (proto[INSTALLED] === true) return null;
-  const missing = REQUIRED.filter((name) => typeof proto[name] !== 'function');
-  if (missing.length > 0) return notice(`gpu.js's WebAssemblyFunctionNode has no ${missing.join(', ')}`);
+  const target = overrideTarget(functionNode, REQUIRED, INSTALLED);
+  if ('installed' in target) return null;
+  if ('reason' in target) return notice(target.reason);
+  const proto = target.proto;
 
   const declareScalar = proto.stmtVariableDeclaration as DeclareScalar;
   const declareVarying = proto.vDeclareVarying as DeclareVarying;

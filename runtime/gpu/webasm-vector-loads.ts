@@ -17,7 +17,7 @@
 // keeps gpu.js's gathers. If a later gpu.js keeps the names but changes what they do, only
 // the webasm golden and random-network tests would notice.
 
-import * as gpujs from 'gpu.js';
+import { overrideTarget, type FunctionNodeClass } from './webasm-function-node';
 
 interface AstNode {
   type: string;
@@ -79,10 +79,6 @@ interface Definition {
   stride?: number | null;
 }
 
-/** A function-node class as gpu.js exports it; only its prototype is read and patched. */
-export interface FunctionNodeClass {
-  prototype: Record<string | symbol, unknown>;
-}
 
 const REQUIRED = ['vGather', 'vEmitIndex', 'vCoerce', 'getType', 'getJsAST'];
 const INSTALLED = Symbol.for('snnc.webasm-vector-loads');
@@ -184,12 +180,10 @@ function notice(reason: string): string {
 export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): string | null {
   enabled = on;
   if (!on) return null;
-  const target = functionNode ?? ((gpujs as unknown as Record<string, unknown>).WebAssemblyFunctionNode as FunctionNodeClass | undefined);
-  if (target === undefined) return notice('this gpu.js exports no WebAssemblyFunctionNode');
-  const proto = target.prototype;
-  if (proto[INSTALLED] === true) return null;
-  const missing = REQUIRED.filter((name) => typeof proto[name] !== 'function');
-  if (missing.length > 0) return notice(`gpu.js's WebAssemblyFunctionNode has no ${missing.join(', ')}`);
+  const target = overrideTarget(functionNode, REQUIRED, INSTALLED);
+  if ('installed' in target) return null;
+  if ('reason' in target) return notice(target.reason);
+  const proto = target.proto;
 
   const gather = proto.vGather as Gather;
   proto.vGather = function (this: FunctionNodeInternals, ...args: Parameters<Gather>): string {

@@ -8,13 +8,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Network } from '../../common/network';
 import { compileInMemory } from '../../compiler/compile';
-import type { TensorMap } from '../../runtime/engine';
-import { relativeError } from '../../runtime/golden';
 import { createEngine, type GeneratedKernels } from '../../runtime/gpu/engine';
 import type { Manifest } from '../../runtime/gpu/manifest';
 import { createReferenceEngine } from '../../runtime/reference';
 import { Rng } from '../../runtime/rng';
 import { buildConv, buildDropout, buildLinear, buildNetwork, buildPooling } from '../support/network-builder';
+import { assertTensorsClose } from '../support/tensors';
 import { randomBatch, randomDropoutMasks } from '../support/random-network';
 
 const TOLERANCE = 1e-4;
@@ -42,15 +41,6 @@ function staticNetwork(): Network {
 
 function opKinds(network: Network): string[] {
   return compileInMemory(network).irText.match(/snn\.[a-z_]+/g) ?? [];
-}
-
-function assertClose(actual: TensorMap, expected: TensorMap, label: string): void {
-  for (const name of Object.keys(expected)) {
-    const values = actual[name];
-    assert.ok(values !== undefined, `${label} ${name} is missing`);
-    const error = relativeError(values, expected[name]);
-    assert.ok(error <= TOLERANCE, `${label} ${name}: relative error ${error}`);
-  }
 }
 
 test('event network uses every layout pass', () => {
@@ -87,14 +77,14 @@ for (const [name, build, seed] of cases) {
 
       const actual = await engine.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
       const expected = await reference.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
-      assertClose({ output: actual.outputPsp }, { output: expected.outputPsp }, 'output PSP');
-      assertClose(actual.activations ?? {}, expected.activations ?? {}, 'activation');
-      assertClose(actual.weightGrads, expected.weightGrads, 'weight gradient');
+      assertTensorsClose({ output: actual.outputPsp }, { output: expected.outputPsp }, 'output PSP');
+      assertTensorsClose(actual.activations ?? {}, expected.activations ?? {}, 'activation');
+      assertTensorsClose(actual.weightGrads, expected.weightGrads, 'weight gradient');
 
       const step = await engine.trainStep(batch, 0.01, { dropoutMasks: masks });
       const referenceStep = await reference.trainStep(batch, 0.01, { dropoutMasks: masks });
       assert.ok(Math.abs(step.loss - referenceStep.loss) <= TOLERANCE * Math.max(1, Math.abs(referenceStep.loss)), `loss ${step.loss} against ${referenceStep.loss}`);
-      assertClose(engine.getWeights(), reference.getWeights(), 'weight after a step:');
+      assertTensorsClose(engine.getWeights(), reference.getWeights(), 'weight after a step:');
       engine.dispose();
     });
   }

@@ -6,26 +6,17 @@ import { GPU } from 'gpu.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileInMemory } from '../../compiler/compile';
-import type { Engine, TensorMap } from '../../runtime/engine';
-import { relativeError } from '../../runtime/golden';
+import type { Engine } from '../../runtime/engine';
 import { createEngine, type GeneratedKernels } from '../../runtime/gpu/engine';
 import type { Manifest } from '../../runtime/gpu/manifest';
 import { createReferenceEngine } from '../../runtime/reference';
 import { Rng } from '../../runtime/rng';
+import { assertTensorsClose } from '../support/tensors';
 import { randomBatch, randomDropoutMasks, randomNetwork } from '../support/random-network';
 
 const TOLERANCE = 1e-4;
 const NETWORKS = 12;
 const LEARNING_RATE = 0.01;
-
-function assertClose(actual: TensorMap, expected: TensorMap, label: string): void {
-  for (const name of Object.keys(expected)) {
-    const actualValues = actual[name];
-    assert.ok(actualValues !== undefined, `${label} ${name} is missing`);
-    const error = relativeError(actualValues, expected[name]);
-    assert.ok(error <= TOLERANCE, `${label} ${name}: relative error ${error}`);
-  }
-}
 
 async function compileEngine(seed: number, backend: 'cpu' | 'webasm') {
   const rng = new Rng(seed);
@@ -48,9 +39,9 @@ for (let seed = 1; seed <= NETWORKS; seed++) {
 
     const actual = await engine.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
     const expected = await reference.forwardBackward(batch, { dropoutMasks: masks, keepActivations: true });
-    assertClose({ output: actual.outputPsp }, { output: expected.outputPsp }, 'output PSP');
-    assertClose(actual.activations ?? {}, expected.activations ?? {}, 'activation');
-    assertClose(actual.weightGrads, expected.weightGrads, 'weight gradient');
+    assertTensorsClose({ output: actual.outputPsp }, { output: expected.outputPsp }, 'output PSP');
+    assertTensorsClose(actual.activations ?? {}, expected.activations ?? {}, 'activation');
+    assertTensorsClose(actual.weightGrads, expected.weightGrads, 'weight gradient');
     assert.ok(Math.abs(actual.loss - expected.loss) <= TOLERANCE * Math.max(1, Math.abs(expected.loss)), `loss ${actual.loss} against ${expected.loss}`);
 
     // Two steps, so per-step values (bias corrections, clipping scale) must not be frozen after the first.
@@ -59,19 +50,19 @@ for (let seed = 1; seed <= NETWORKS; seed++) {
       const referenceStep = await reference.trainStep(batch, LEARNING_RATE, { dropoutMasks: masks });
       assert.ok(Math.abs(step.loss - referenceStep.loss) <= TOLERANCE * Math.max(1, Math.abs(referenceStep.loss)), `step ${stepIndex} loss ${step.loss} against ${referenceStep.loss}`);
       assert.ok(Math.abs(step.gradNorm - referenceStep.gradNorm) <= TOLERANCE * Math.max(1, referenceStep.gradNorm), `step ${stepIndex} gradient norm ${step.gradNorm} against ${referenceStep.gradNorm}`);
-      assertClose(engine.getWeights(), reference.getWeights(), `weight after step ${stepIndex}:`);
-      assertClose(engine.getOptimizerState().m, reference.getOptimizerState().m, `first moment after step ${stepIndex}:`);
-      assertClose(engine.getOptimizerState().v, reference.getOptimizerState().v, `second moment after step ${stepIndex}:`);
+      assertTensorsClose(engine.getWeights(), reference.getWeights(), `weight after step ${stepIndex}:`);
+      assertTensorsClose(engine.getOptimizerState().m, reference.getOptimizerState().m, `first moment after step ${stepIndex}:`);
+      assertTensorsClose(engine.getOptimizerState().v, reference.getOptimizerState().v, `second moment after step ${stepIndex}:`);
       assert.is(engine.getOptimizerState().step, stepIndex);
     }
 
     const withoutActivations = await engine.forwardBackward(batch, { dropoutMasks: masks });
     const referenceWithout = await reference.forwardBackward(batch, { dropoutMasks: masks });
-    assertClose(withoutActivations.weightGrads, referenceWithout.weightGrads, 'weight gradient after training');
+    assertTensorsClose(withoutActivations.weightGrads, referenceWithout.weightGrads, 'weight gradient after training');
 
     const evaluated = await engine.forward(batch);
     const referenceEvaluated = await reference.forward(batch);
-    assertClose({ output: evaluated }, { output: referenceEvaluated }, 'evaluation output PSP');
+    assertTensorsClose({ output: evaluated }, { output: referenceEvaluated }, 'evaluation output PSP');
     engine.dispose();
   });
 }

@@ -1,0 +1,26 @@
+// Runtime, webasm overrides: finds the prototype of gpu.js's WebAssemblyFunctionNode that
+// snnc's code-generation overrides patch, or the reason it cannot be patched.
+
+import * as gpujs from 'gpu.js';
+
+/** A function-node class as gpu.js exports it; only its prototype is read and patched. */
+export interface FunctionNodeClass {
+  prototype: Record<string | symbol, unknown>;
+}
+
+/** The prototype to patch, `installed` when the override is on it already, or why it cannot be patched. */
+export type OverrideTarget = { proto: Record<string | symbol, unknown> } | { installed: true } | { reason: string };
+
+/**
+ * Returns the prototype of `functionNode` (default: gpu.js's WebAssemblyFunctionNode) when it has
+ * every method in `required` and no `marker` yet.
+ */
+export function overrideTarget(functionNode: FunctionNodeClass | undefined, required: string[], marker: symbol): OverrideTarget {
+  const target = functionNode ?? ((gpujs as unknown as Record<string, unknown>).WebAssemblyFunctionNode as FunctionNodeClass | undefined);
+  if (target === undefined) return { reason: 'this gpu.js exports no WebAssemblyFunctionNode' };
+  const proto = target.prototype;
+  if (proto[marker] === true) return { installed: true };
+  const missing = required.filter((name) => typeof proto[name] !== 'function');
+  if (missing.length > 0) return { reason: `gpu.js's WebAssemblyFunctionNode has no ${missing.join(', ')}` };
+  return { proto };
+}
