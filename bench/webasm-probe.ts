@@ -32,7 +32,7 @@ backend, on random values, in three settings: gpu.js's own code (float index ari
 4 scalar loads for a read that differs across the SIMD lanes), with snnc's integer locals,
 and with integer locals and vector loads, as snnc runs them. Prints the median time of N
 calls (a whole number, default 3) after one untimed call, and the largest difference
-between the settings relative to the largest value.
+between the settings relative to the largest value; exits with 1 when a kernel differs.
 --density D sets the share of non-zero input values (default 0.19, the share of non-zero
 PSPs into conv_2 measured on a trained MNIST network).
 --kernels limits the table to the named kernels (default: every kernel of the step).
@@ -162,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
 
   const gpu = new GPU({ mode: 'webasm' });
   const totals = [0, 0, 0];
+  const different: string[] = [];
   try {
     console.log(`gpu.js webasm, specs/mnist.yaml, batch ${BATCH}, ${parsed.calls} timed call(s) per kernel, inputs ${(100 * parsed.density).toFixed(0)}% non-zero\n`);
     console.log("| kernel | gpu.js's code, ms | integer locals, ms | integer locals and vector loads, ms | largest difference / largest value |");
@@ -182,11 +183,16 @@ async function main(argv: string[]): Promise<number> {
       }
       timed.forEach((entry, setting) => (totals[setting] += entry.ms));
       const difference = Math.max(largestDifference(timed[0].result, timed[1].result), largestDifference(timed[0].result, timed[2].result));
-      console.log(`| ${kernel.name} | ${timed.map((entry) => entry.ms.toFixed(1)).join(' | ')} | ${difference.toExponential(1)}${difference > 1e-4 ? ' (DIFFERENT)' : ''} |`);
+      if (!(difference <= 1e-4)) different.push(kernel.name);
+      console.log(`| ${kernel.name} | ${timed.map((entry) => entry.ms.toFixed(1)).join(' | ')} | ${difference.toExponential(1)}${difference <= 1e-4 ? '' : ' (DIFFERENT)'} |`);
     }
     console.log(`| all listed | ${totals.map((ms) => ms.toFixed(1)).join(' | ')} | |`);
   } finally {
     gpu.destroy();
+  }
+  if (different.length > 0) {
+    console.error(`webasm probe: ${different.join(', ')} computed different values in the three settings; a code-generation override is wrong for them`);
+    return 1;
   }
   return 0;
 }

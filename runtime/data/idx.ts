@@ -130,9 +130,13 @@ export async function openIdxFolder(
   folder: string,
   options: Pick<OpenDataOptions, 'train'>,
 ): Promise<DataSplit> {
-  const fix = `download the four ${setName} IDX files into the --data folder`;
-  const root = chooseFolder(setName, folder);
   const mode = options.train ?? 'optional';
+  // Evaluation skips the training files, so it needs only the two test files.
+  const fix =
+    mode === 'skip'
+      ? `download the two ${setName} test files (${IDX_FILE_NAMES.testImages}.gz and ${IDX_FILE_NAMES.testLabels}.gz) into the --data folder`
+      : `download the four ${setName} IDX files into the --data folder`;
+  const root = chooseFolder(setName, folder);
 
   const test = await openIdxPair(setName, root, 'test', fix);
   if (!test) throw missingFile(root, IDX_FILE_NAMES.testImages, `${setName} test images`, fix);

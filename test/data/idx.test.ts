@@ -135,6 +135,25 @@ test('idx fashion spellings open fashion files', async () => {
   }
 });
 
+test('idx eval names only test files', async () => {
+  const { folder, remove } = makeTempFolder();
+  try {
+    writeMnist(folder, '.gz');
+    removeFile(folder, 't10k-images-idx3-ubyte.gz');
+    const error = await openData(makeNetwork('MNIST', [1, 28, 28]), { dataDir: folder, nSteps: 5, train: 'skip' }).then(
+      () => null,
+      (caught: Error) => caught,
+    );
+    assert.is(
+      error?.message,
+      `data: ${folder}/t10k-images-idx3-ubyte.gz not found; expected the MNIST test images there ` +
+        '(download the two MNIST test files (t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz) into the --data folder)',
+    );
+  } finally {
+    remove();
+  }
+});
+
 /** One broken folder per case and the exact message it must produce. */
 const ERROR_CASES: { name: string; damage: (folder: string) => void; message: (folder: string) => string }[] = [
   {
