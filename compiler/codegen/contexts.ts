@@ -820,16 +820,17 @@ function timeTranspose(module: IrModule, group: KernelGroup, materialised: Set<s
   };
 }
 
-function padColumns(module: IrModule, group: KernelGroup): KernelContext {
+function padColumns(module: IrModule, group: KernelGroup, materialised: Set<string>): KernelContext {
   const op = findOp(module, group, ['pad_columns']);
-  const sourceShape = tensorOf(module, op.operands[0]).shape;
+  const read = elementwiseRead(module, op.operands[0], materialised);
+  const sourceShape = tensorOf(module, read.source).shape;
   const paddedShape = tensorOf(module, op.results[0]).shape;
   const timed = isTimed(module, sourceShape);
   const T = module.network.nSteps;
   const [channels, height, width] = planeShape(sourceShape);
   const paddedW = paddedShape[3] as number;
   const left = op.attrs.left as number;
-  const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, op.operands[0]) }];
+  const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, read.source) }, ...maskParams(read)];
   const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'px', size: paddedW }] : [{ name: 'px', size: paddedW }];
   const threads = threadLayout(module, op.results[0], columnAxes, { name: 'y', size: height }, [{ name: 'c', size: channels }], 'n');
   return {
@@ -839,7 +840,7 @@ function padColumns(module: IrModule, group: KernelGroup): KernelContext {
     output: threads.output,
     header: header(module, group, [`[${channels}, ${height}, ${width}] to width ${paddedW}`, `${left} zero columns left, ${op.attrs.right as number} right`, timed ? `T ${T}` : 'static'], params),
     values: {
-      summary: `padded[n, c, y, px${timed ? ', t' : ''}] = gradient[n, c, y, px - ${left}${timed ? ', t' : ''}] inside the row, else 0`,
+      summary: `padded[n, c, y, px${timed ? ', t' : ''}] = in[n, c, y, px - ${left}${timed ? ', t' : ''}]${read.masks.length > 0 ? ' * mask[n, c, y, px - ' + left + ']' : ''} inside the row, else 0`,
       indexLines: threads.indexLines,
       timed,
       steps: T,
@@ -848,6 +849,7 @@ function padColumns(module: IrModule, group: KernelGroup): KernelContext {
       width,
       left,
       leftEnd: left + width,
+      masks: read.masks.map(maskParam),
     },
   };
 }
@@ -1063,7 +1065,7 @@ export function kernelContexts(module: IrModule): KernelContext[] {
         contexts.push(timeTranspose(module, group, materialised));
         break;
       case 'pad-columns':
-        contexts.push(padColumns(module, group));
+        contexts.push(padColumns(module, group, materialised));
         break;
       case 'lane-sum':
         contexts.push(laneSum(module, group));

@@ -128,6 +128,18 @@ function groupForward(builder: GroupBuilder, module: IrModule): void {
         index = poolFollows ? end : index;
         break;
       }
+      case 'pad_columns':
+        builder.add({
+          name: `${layerPart(op)}_input_padded`,
+          kind: 'pad-columns',
+          ops: ops.map((item) => item.id),
+          output: op.results[0],
+          phase: 'forward',
+          reason:
+            `one thread per cell copies the conv input into rows with ${op.attrs.left as number} zero columns on each side, so the conv and its weight gradient read whole rows without column tests` +
+            (ops.some((item) => item.kind === 'dropout') ? '; dropout applied as a mask multiply while copying' : ''),
+        });
+        break;
       case 'time_major':
         builder.add({
           name: `${layerPart(op)}_input_time_major`,

@@ -9,6 +9,7 @@ import { foldStaticEncoding } from './fold-static-encoding';
 import { fuse } from './fuse';
 import { lower } from './lower';
 import { padGradientColumns } from './pad-gradient-columns';
+import { padInputColumns } from './pad-input-columns';
 import { planBuffers } from './plan-buffers';
 import { splitWeightGrad } from './split-weight-grad';
 import { timeMajorLinear } from './time-major-linear';
@@ -22,6 +23,7 @@ export interface Pass {
 export const passes: Pass[] = [
   { name: 'derive-backward', run: deriveBackward },
   { name: 'fold-static-encoding', run: foldStaticEncoding },
+  { name: 'pad-input-columns', run: padInputColumns },
   { name: 'split-weight-grad', run: splitWeightGrad },
   { name: 'pad-gradient-columns', run: padGradientColumns },
   { name: 'time-major-linear', run: timeMajorLinear },

@@ -1,4 +1,5 @@
-// When the SIMD layout passes rewrite an op and when they leave it alone. split-weight-grad
+// When the SIMD layout passes rewrite an op and when they leave it alone. pad-input-columns
+// needs stride 1 and column padding, and leaves a padded conv with none. split-weight-grad then
 // needs stride 1, no column padding, rows a multiple of 4 cells and an unmasked input.
 // pad-gradient-columns needs stride 1, and time-major-linear a timed input with a multiple of
 // 4 values per step.
@@ -44,10 +45,30 @@ test('stride 2 conv is left alone', () => {
   assert.is(opsOf(module, 'conv_input_grad', 'conv_2')[0].attrs.grad_columns, undefined);
 });
 
-test('padded conv is padded, not split', () => {
-  const module = runPasses(convPair({ padding: [1, 1] }));
-  assert.is(opsOf(module, 'conv_weight_grad', 'conv_2')[0].attrs.lanes, undefined);
-  assert.equal(opsOf(module, 'pad_columns', 'conv_2')[0].attrs, { left: 3, right: 3 });
+test('padded conv reads padded rows', () => {
+  // conv_2's output is 16 columns wide again, 80 cells per row.
+  const module = runPasses(convPair({ padding: [2, 2] }));
+  const conv = opsOf(module, 'conv', 'conv_2')[0];
+  assert.is(conv.operands[0], 'conv_1.psp.padded');
+  assert.equal(conv.attrs.padding, [2, 0]);
+  assert.equal(conv.attrs.input_columns, [2, 2]);
+  const weightGrad = opsOf(module, 'conv_weight_grad', 'conv_2')[0];
+  assert.is(weightGrad.operands[1], 'conv_1.psp.padded');
+  assert.is(weightGrad.attrs.lanes, 4);
+  // One copy pads the input by the conv's padding, the other the output gradient for the input gradient.
+  assert.equal(
+    opsOf(module, 'pad_columns', 'conv_2').map((op) => op.attrs),
+    [
+      { left: 2, right: 2 },
+      { left: 2, right: 2 },
+    ],
+  );
+});
+
+test('padded stride 2 conv stays', () => {
+  const module = runPasses(convPair({ stride: [2, 2], padding: [1, 1] }));
+  assert.is(opsOf(module, 'conv', 'conv_2')[0].operands[0], 'conv_1.psp');
+  assert.is(opsOf(module, 'pad_columns', 'conv_2').length, 0);
 });
 
 test('rows off a multiple of 4 are not split', () => {
