@@ -106,7 +106,7 @@ function trainingKernels(): { manifest: Manifest; kernels: ManifestKernel[] } {
   return { manifest, kernels };
 }
 
-/** Random arguments of the sizes the manifest gives at the probe's batch; scalars are 1. */
+/** Draws random arguments of the sizes the manifest gives at the probe's batch; scalars are 1. */
 function kernelArguments(manifest: Manifest, kernel: ManifestKernel, density: number, seed: number): unknown[] {
   return kernel.args.map((arg, index) => {
     const buffer = manifest.buffers.find((candidate) => candidate.name === arg.buffer);
@@ -191,7 +191,7 @@ async function main(argv: string[]): Promise<number> {
     gpu.destroy();
   }
   if (different.length > 0) {
-    console.error(`webasm probe: ${different.join(', ')} computed different values in the three settings; a code-generation override is wrong for them`);
+    console.error(`webasm probe: ${different.join(', ')} computed different values in the three settings, so a code-generation override is wrong for them; rerun with --kernels and those names to see the differences`);
     return 1;
   }
   return 0;

@@ -4,7 +4,7 @@
 
 import type { KernelOutput, ScalarName } from '../../common/manifest';
 import type { IrModule, KernelGroup, KernelKind, Op, Shape } from '../ir/ir';
-import { elementCount, sizeTerms, tensorOf } from '../ir/ir';
+import { elementCount, isTimed, SIMD_WIDTH, sizeTerms, tensorOf } from '../ir/ir';
 import { formatOp, formatShape } from '../ir/print';
 import { SQUARES_CHUNK } from '../passes/fuse';
 import { bufferOf } from '../passes/plan-buffers';
@@ -56,10 +56,6 @@ function planeShape(shape: Shape): [number, number, number] {
   return [shape[1] as number, shape[2] as number, shape[3] as number];
 }
 
-function isTimed(module: IrModule, shape: Shape): boolean {
-  return shape.length === 5 && shape[4] === module.network.nSteps;
-}
-
 /** Axes of a thread over `[N, c, h, w, (T)]`, fastest first, with the given names. */
 function activationAxes(shape: Shape, timed: boolean, names: [string, string, string]): IndexAxis[] {
   const [channels, height, width] = planeShape(shape);
@@ -68,9 +64,6 @@ function activationAxes(shape: Shape, timed: boolean, names: [string, string, st
   axes.push({ name: names[2], size: width }, { name: names[1], size: height }, { name: names[0], size: channels });
   return axes;
 }
-
-/** Cells a WebAssembly SIMD step computes at once: consecutive `thread.x` values. */
-const SIMD_WIDTH = 4;
 
 /**
  * Threads of a kernel whose output axes are, fastest first, `xAxes`, then `yAxis`, then
@@ -171,7 +164,7 @@ function geometryConstants(geometry: ReturnType<typeof convGeometry>): string {
 }
 
 /**
- * Most partial sums a conv kernel keeps. With one sum, each addition waits for the one before;
+ * Most partial sums a conv kernel keeps. With one sum, each addition waits for the one before.
  * 4 sums made conv_2's forward and input gradient on webasm about 10% faster.
  */
 const MAX_ACCUMULATORS = 4;
@@ -823,6 +816,7 @@ function timeTranspose(module: IrModule, group: KernelGroup, materialised: Set<s
 function padColumns(module: IrModule, group: KernelGroup, materialised: Set<string>): KernelContext {
   const op = findOp(module, group, ['pad_columns']);
   const read = elementwiseRead(module, op.operands[0], materialised);
+
   const sourceShape = tensorOf(module, read.source).shape;
   const paddedShape = tensorOf(module, op.results[0]).shape;
   const timed = isTimed(module, sourceShape);
@@ -830,9 +824,11 @@ function padColumns(module: IrModule, group: KernelGroup, materialised: Set<stri
   const [channels, height, width] = planeShape(sourceShape);
   const paddedW = paddedShape[3] as number;
   const left = op.attrs.left as number;
+
   const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, read.source) }, ...maskParams(read)];
   const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'px', size: paddedW }] : [{ name: 'px', size: paddedW }];
   const threads = threadLayout(module, op.results[0], columnAxes, { name: 'y', size: height }, [{ name: 'c', size: channels }], 'n');
+
   return {
     group,
     template: 'pad-columns',

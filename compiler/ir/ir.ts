@@ -162,6 +162,14 @@ export function addOp(module: IrModule, op: Omit<Op, 'id'>): Op {
   return created;
 }
 
+/** Cells a WebAssembly SIMD step computes at once: 4 consecutive `thread.x` values. */
+export const SIMD_WIDTH = 4;
+
+/** Checks that `shape` is `[N, c, h, w, T]`, with the module's time axis last. */
+export function isTimed(module: IrModule, shape: Shape): boolean {
+  return shape.length === 5 && shape[4] === module.network.nSteps;
+}
+
 /** Returns the op that produces `tensor`, or undefined for feeds and parameters. */
 export function producerOf(module: IrModule, tensor: string): Op | undefined {
   return module.ops.find((op) => op.results.includes(tensor));

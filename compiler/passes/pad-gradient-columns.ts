@@ -6,17 +6,14 @@
 // gradient into rows with enough zero columns that every tap reads inside its row, so each
 // read is one vector load and needs no test.
 
-import { addTensor, renumberOps, tensorOf, type IrModule, type Op } from '../ir/ir';
-
-/** Width of a WebAssembly SIMD step, which the input gradient's rows must be a multiple of. */
-const SIMD_WIDTH = 4;
+import { addTensor, isTimed, renumberOps, SIMD_WIDTH, tensorOf, type IrModule, type Op } from '../ir/ir';
 
 /** Zero columns needed left and right of the output gradient, or null when the op does not qualify. */
 export function gradientColumns(module: IrModule, op: Op): [number, number] | null {
   const T = module.network.nSteps;
   const gradShape = tensorOf(module, op.operands[0]).shape;
   const inShape = tensorOf(module, op.results[0]).shape;
-  if (gradShape.length !== 5 || gradShape[4] !== T) return null;
+  if (!isTimed(module, gradShape)) return null;
   const [, kernelW] = op.attrs.kernel as [number, number];
   const [, strideX] = op.attrs.stride as [number, number];
   const [, padX] = op.attrs.padding as [number, number];

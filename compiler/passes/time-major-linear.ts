@@ -6,16 +6,11 @@
 // gradient runs its lanes over consecutive inputs. The input gradient is computed time-major,
 // where its lanes read consecutive weights, and `snn.time_minor` copies it back to `[n, i, t]`.
 
-import { addTensor, renumberOps, tensorOf, type IrModule, type Op, type Shape } from '../ir/ir';
-import { WEIGHT_GRAD_LANES } from './split-weight-grad';
+import { addTensor, isTimed, renumberOps, SIMD_WIDTH, tensorOf, type IrModule, type Op, type Shape } from '../ir/ir';
 
 /** Returns the `[N, T, c, h, w]` form of a `[N, c, h, w, T]` shape. */
 function timeMajorShape(shape: Shape): Shape {
   return [shape[0], shape[4], shape[1], shape[2], shape[3]];
-}
-
-function isTimed(module: IrModule, shape: Shape): boolean {
-  return shape.length === 5 && shape[4] === module.network.nSteps;
 }
 
 /** Checks that a linear layer's input has a time axis and a multiple of 4 values per step. */
@@ -23,7 +18,7 @@ function qualifies(module: IrModule, op: Op): boolean {
   const shape = tensorOf(module, op.operands[0]).shape;
   if (!isTimed(module, shape) || !isTimed(module, tensorOf(module, op.results[0]).shape)) return false;
   const inputs = (shape[1] as number) * (shape[2] as number) * (shape[3] as number);
-  return inputs % WEIGHT_GRAD_LANES === 0;
+  return inputs % SIMD_WIDTH === 0;
 }
 
 /** Rewrites every qualifying linear layer to read and write its inputs time-major. */
@@ -50,9 +45,9 @@ export function timeMajorLinear(module: IrModule): IrModule {
         ops.push({ id: 0, kind: 'time_major', results: [layer.inputMajor], operands: [layer.input], attrs: {}, layer: op.layer, phase: 'forward' });
         const [current] = op.results;
         const partials = `${current}.lanes`;
-        addTensor(module, { name: partials, shape: [...tensorOf(module, current).shape, WEIGHT_GRAD_LANES], role: 'activation', layer: op.layer });
-        ops.push({ ...op, operands: [layer.inputMajor, op.operands[1]], results: [partials], attrs: { ...op.attrs, lanes: WEIGHT_GRAD_LANES } });
-        ops.push({ id: 0, kind: 'lane_sum', results: [current], operands: [partials], attrs: { lanes: WEIGHT_GRAD_LANES }, layer: op.layer, phase: 'forward' });
+        addTensor(module, { name: partials, shape: [...tensorOf(module, current).shape, SIMD_WIDTH], role: 'activation', layer: op.layer });
+        ops.push({ ...op, operands: [layer.inputMajor, op.operands[1]], results: [partials], attrs: { ...op.attrs, lanes: SIMD_WIDTH } });
+        ops.push({ id: 0, kind: 'lane_sum', results: [current], operands: [partials], attrs: { lanes: SIMD_WIDTH }, layer: op.layer, phase: 'forward' });
         break;
       }
       case 'linear_weight_grad':

@@ -3,7 +3,7 @@
 
 import * as gpujs from 'gpu.js';
 
-/** A function-node class as gpu.js exports it; only its prototype is read and patched. */
+/** A function-node class as gpu.js exports it. Only its prototype is read and patched. */
 export interface FunctionNodeClass {
   prototype: Record<string | symbol, unknown>;
 }
@@ -12,8 +12,8 @@ export interface FunctionNodeClass {
 export type OverrideTarget = { proto: Record<string | symbol, unknown> } | { installed: true } | { reason: string };
 
 /**
- * Returns the prototype of `functionNode` (default: gpu.js's WebAssemblyFunctionNode) when it has
- * every method in `required` and no `marker` yet.
+ * Finds the prototype of `functionNode` (default: gpu.js's WebAssemblyFunctionNode) to patch. It
+ * is returned when it has every method in `required` and no `marker` yet.
  */
 export function overrideTarget(functionNode: FunctionNodeClass | undefined, required: string[], marker: symbol): OverrideTarget {
   const target = functionNode ?? ((gpujs as unknown as Record<string, unknown>).WebAssemblyFunctionNode as FunctionNodeClass | undefined);

@@ -39,7 +39,7 @@ interface AstNode {
 
 interface Emitter {
   bytes: number[];
-  /** Where the last f32.load this override saw starts and ends in `bytes`. */
+  /** Byte range in `bytes` of the last f32.load this override saw. */
   snncLoadStart?: number;
   snncLoadEnd?: number;
   f32Load(offset?: number, align?: number): Emitter;
@@ -83,7 +83,7 @@ interface Definition {
 const REQUIRED = ['vGather', 'vEmitIndex', 'vCoerce', 'getType', 'getJsAST'];
 const INSTALLED = Symbol.for('snnc.webasm-vector-loads');
 
-/** Whether the override is active; the installed methods read it on every read. */
+/** Switch of the override, which the installed methods read on every read. */
 let enabled = true;
 
 /** v128.load instructions emitted for consecutive lanes since the process started. */
@@ -216,8 +216,8 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
   };
 
   // A value read once for all 4 lanes is an f32.load followed by f32x4.splat. When the splat
-  // directly follows the load, the load becomes v128.load32_splat, which does both: one
-  // instruction instead of two on x86-64. The memarg (alignment 4 bytes, offset) is the same.
+  // directly follows the load, the load becomes v128.load32_splat, which does both. V8 compiles
+  // it to one vbroadcastss from memory on this x86-64 machine. The memarg stays the same.
   const coerce = proto.vCoerce as FunctionNodeInternals['vCoerce'];
   proto.vCoerce = function (this: FunctionNodeInternals, from: string, to: string): string {
     const em = this.em;

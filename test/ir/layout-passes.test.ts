@@ -90,7 +90,7 @@ test('linear input goes time-major', () => {
   assert.is(opsOf(module, 'time_major', 'FC_1').length, 1);
   assert.is(opsOf(module, 'linear', 'FC_1')[0].attrs.lanes, 4);
   assert.is(opsOf(module, 'linear_weight_grad', 'FC_1')[0].attrs.time_major, true);
-  // The first layer's input gradient is never computed; the output layer's goes back to [n, i, t].
+  // The first layer's input gradient is never computed. The output layer's goes back to [n, i, t].
   assert.is(opsOf(module, 'time_minor', 'FC_1').length, 0);
   assert.is(opsOf(module, 'time_minor', 'output').length, 1);
 });
