@@ -39,6 +39,8 @@ interface AstNode {
 
 interface Emitter {
   bytes: number[];
+  /** i32 locals holding lane 0 of the declared-once locals that are `uniform + this.thread.x`, by name. */
+  snncLaneZero?: Map<string, number>;
   /** Byte range in `bytes` of the last f32.load this override saw. */
   snncLoadStart?: number;
   snncLoadEnd?: number;
@@ -47,18 +49,26 @@ interface Emitter {
   i32Const(value: number): Emitter;
   i32Shl(): Emitter;
   i32Add(): Emitter;
+  i32Sub(): Emitter;
+  i32Mul(): Emitter;
+  globalGet(index: number): Emitter;
+  localGet(index: number): Emitter;
+  localSet(index: number): Emitter;
+  addLocal(type: string): number;
   v128Load(offset: number, align: number): Emitter;
 }
 
 /** The members of gpu.js's WebAssemblyFunctionNode that the override uses. */
 interface FunctionNodeInternals {
   em: Emitter;
-  assembler: { layout: Record<string, Record<string, { offset: number } | undefined>> };
+  assembler: { layout: Record<string, Record<string, { offset: number } | undefined>>; globals: { threadX: number } };
+  vec?: boolean;
   vMaskDepth: number;
   vInfo: { exprVarying(ast: AstNode): boolean; varyingReturn: boolean };
   getType(ast: AstNode): string;
   getJsAST(): AstNode;
   vEmitIndex(ast: AstNode): void;
+  emitIndex(ast: AstNode): void;
   vCoerce(from: string, to: string): string;
   snncLocals?: Map<string, Definition>;
 }
@@ -80,18 +90,39 @@ interface Definition {
 }
 
 
-const REQUIRED = ['vGather', 'vEmitIndex', 'vCoerce', 'getType', 'getJsAST'];
+type FlatLoad = (
+  this: FunctionNodeInternals,
+  table: string,
+  name: string,
+  xProperty: AstNode,
+  yProperty: AstNode | undefined,
+  zProperty: AstNode | undefined,
+  mNode: AstNode,
+) => string;
+
+type SetVaryingScalar = (this: FunctionNodeInternals, name: string, wtype: string, gtype: string, emitInit: () => void) => void;
+
+const REQUIRED = ['vGather', 'vEmitIndex', 'emitIndex', 'emitFlatLoad', 'vSetVaryingScalar', 'vCoerce', 'getType', 'getJsAST'];
 const INSTALLED = Symbol.for('snnc.webasm-vector-loads');
 
 /** Switch of the override, which the installed methods read on every read. */
 let enabled = true;
 
-/** v128.load instructions emitted for consecutive lanes since the process started. */
-let vectorLoads = 0;
+/** Counts of the reads each rewrite of the override changed since the process started. */
+export interface LoadCounts {
+  /** Reads of 4 consecutive elements that became one v128.load. */
+  vectorLoads: number;
+  /** Of those, reads whose lane-0 index was computed with scalar instructions. */
+  scalarIndices: number;
+  /** Reads (vector or same-in-every-lane) whose constant offset went into the load instruction. */
+  foldedOffsets: number;
+}
 
-/** Returns how many reads of 4 consecutive elements became one v128.load since the process started. */
-export function vectorLoadsEmitted(): number {
-  return vectorLoads;
+const counts: LoadCounts = { vectorLoads: 0, scalarIndices: 0, foldedOffsets: 0 };
+
+/** Returns how many reads each rewrite of the override has changed since the process started. */
+export function loadCounts(): LoadCounts {
+  return { ...counts };
 }
 
 /** Finds each local's single initialiser by walking the kernel's AST once. */
@@ -129,11 +160,8 @@ function collectLocals(ast: AstNode): Map<string, Definition> {
 function laneStride(node: FunctionNodeInternals, ast: AstNode, visiting: Set<string>): number | null {
   if (!node.vInfo.exprVarying(ast)) return 0;
   switch (ast.type) {
-    case 'MemberExpression': {
-      const isThreadX = ast.object?.type === 'MemberExpression' && ast.object.object?.type === 'ThisExpression'
-        && ast.object.property?.name === 'thread' && !ast.computed && ast.property?.name === 'x';
-      return isThreadX ? 1 : null;
-    }
+    case 'MemberExpression':
+      return isThreadX(ast) ? 1 : null;
     case 'Identifier': {
       const definition = node.snncLocals!.get(ast.name!);
       if (definition === undefined || definition.init === null || visiting.has(ast.name!)) return null;
@@ -169,6 +197,93 @@ function laneStride(node: FunctionNodeInternals, ast: AstNode, visiting: Set<str
   }
 }
 
+function isThreadX(ast: AstNode): boolean {
+  return ast.type === 'MemberExpression' && ast.object?.type === 'MemberExpression' && ast.object.object?.type === 'ThisExpression'
+    && ast.object.property?.name === 'thread' && !ast.computed && ast.property?.name === 'x';
+}
+
+function integerLiteral(ast: AstNode | undefined): ast is AstNode & { value: number } {
+  return ast?.type === 'Literal' && Number.isInteger(ast.value);
+}
+
+/**
+ * Checks whether `emitLaneZero` can compute lane 0 of `ast` with scalar i32 instructions. It can
+ * for integer values that are the same in every lane, this.thread.x, locals with a lane-0 copy,
+ * and sums, differences, integer-literal products and `| 0` of those.
+ */
+function hasLaneZero(node: FunctionNodeInternals, ast: AstNode): boolean {
+  if (!node.vInfo.exprVarying(ast)) {
+    const type = node.getType(ast);
+    return type === 'Integer' || type === 'LiteralInteger';
+  }
+  switch (ast.type) {
+    case 'MemberExpression':
+      return isThreadX(ast);
+    case 'Identifier':
+      return node.em.snncLaneZero?.has(ast.name!) === true;
+    case 'BinaryExpression':
+      if (ast.operator === '+' || ast.operator === '-') return hasLaneZero(node, ast.left!) && hasLaneZero(node, ast.right!);
+      if (ast.operator === '*') {
+        if (integerLiteral(ast.left)) return hasLaneZero(node, ast.right!);
+        return integerLiteral(ast.right) && hasLaneZero(node, ast.left!);
+      }
+      return ast.operator === '|' && ast.right?.type === 'Literal' && ast.right.value === 0 && node.getType(ast.left!) === 'Integer'
+        && hasLaneZero(node, ast.left!);
+    default:
+      return false;
+  }
+}
+
+/** Emits lane 0 of `ast` as one i32, for an expression `hasLaneZero` accepts. */
+function emitLaneZero(node: FunctionNodeInternals, ast: AstNode): void {
+  const em = node.em;
+  if (!node.vInfo.exprVarying(ast)) {
+    node.emitIndex(ast);
+    return;
+  }
+  if (ast.type === 'MemberExpression') {
+    em.globalGet(node.assembler.globals.threadX);
+  } else if (ast.type === 'Identifier') {
+    em.localGet(em.snncLaneZero!.get(ast.name!)!);
+  } else if (ast.operator === '+' || ast.operator === '-') {
+    emitLaneZero(node, ast.left!);
+    emitLaneZero(node, ast.right!);
+    if (ast.operator === '+') em.i32Add();
+    else em.i32Sub();
+  } else if (ast.operator === '*') {
+    const [factor, other] = integerLiteral(ast.left) ? [ast.left, ast.right!] : [ast.right!, ast.left!];
+    emitLaneZero(node, other);
+    em.i32Const(factor.value as number).i32Mul();
+  } else {
+    emitLaneZero(node, ast.left!);
+  }
+}
+
+/** Splits `base + k` (k an integer literal) into base and k; any other index is itself plus 0. */
+function splitOffset(ast: AstNode): { base: AstNode; k: number } {
+  if (ast.type === 'BinaryExpression' && ast.operator === '+' && integerLiteral(ast.right)) return { base: ast.left!, k: ast.right.value };
+  return { base: ast, k: 0 };
+}
+
+/**
+ * Ends a load of element `base + k` of an array at byte `offset`, with base's index on the stack.
+ * For 0 < 4k <= offset the byte address of element base goes on the stack and 4k becomes the
+ * load's constant offset, so that reads of one base at several k share the address arithmetic
+ * and x86-64 adds k inside the load. Element base + k lies in the array, so base >= -k and that
+ * address is at least offset - 4k >= 0: it cannot wrap. Otherwise k is added to the index.
+ */
+function emitOffsetLoad(em: Emitter, offset: number, k: number, load: (offset: number) => void): void {
+  if (k > 0 && 4 * k <= offset) {
+    em.i32Const(2).i32Shl().i32Const(offset).i32Add();
+    load(4 * k);
+    counts.foldedOffsets++;
+    return;
+  }
+  if (k !== 0) em.i32Const(k).i32Add();
+  em.i32Const(2).i32Shl();
+  load(offset);
+}
+
 function notice(reason: string): string {
   return `webasm: vector loads are off because ${reason}; kernels read 4 consecutive elements with 4 scalar loads, which is slower (gpu.js 2.24.1 supports them)`;
 }
@@ -195,24 +310,55 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
     if (contiguous) {
       this.snncLocals ??= collectLocals(this.getJsAST());
       if (laneStride(this, xProperty, new Set()) === 1) {
-        // `base + k` adds k to lane 0 of base as a scalar, so the lane extraction is the same for
-        // every read of base and the compiler can share it.
-        const right = xProperty.right;
-        const offsetRead = xProperty.type === 'BinaryExpression' && xProperty.operator === '+' && right?.type === 'Literal'
-          && Number.isInteger(right.value) && laneStride(this, xProperty.left!, new Set()) === 1;
-        if (offsetRead) {
-          this.vEmitIndex(xProperty.left!);
-          this.em.i32x4ExtractLane(0).i32Const(right!.value as number).i32Add();
+        const { base, k } = splitOffset(xProperty);
+        if (hasLaneZero(this, base)) {
+          // Lane 0's index in scalar instructions, without the 4-lane index vector.
+          emitLaneZero(this, base);
+          counts.scalarIndices++;
         } else {
-          this.vEmitIndex(xProperty);
+          this.vEmitIndex(base);
           this.em.i32x4ExtractLane(0);
         }
-        this.em.i32Const(2).i32Shl().v128Load(layout.offset, 2);
-        vectorLoads++;
+        emitOffsetLoad(this.em, layout.offset, k, (offset) => this.em.v128Load(offset, 2));
+        counts.vectorLoads++;
         return 'vf32';
       }
     }
     return gather.apply(this, args);
+  };
+
+  // A read with the same index in every lane, or in the scalar code: `base + k` shares base's
+  // address arithmetic with the other reads of base. Under a lane mask gpu.js clamps the index,
+  // so those reads stay as they are.
+  const flatLoad = proto.emitFlatLoad as FlatLoad;
+  proto.emitFlatLoad = function (this: FunctionNodeInternals, ...args: Parameters<FlatLoad>): string {
+    const [table, name, xProperty, yProperty, zProperty] = args;
+    const layout = this.assembler?.layout?.[table]?.[name];
+    const { base, k } = splitOffset(xProperty);
+    if (enabled && layout !== undefined && yProperty === undefined && zProperty === undefined && k > 0
+      && !(this.vec === true && this.vMaskDepth > 0) && this.getType(xProperty) === 'Integer' && this.getType(base) === 'Integer') {
+      this.emitIndex(base);
+      emitOffsetLoad(this.em, layout.offset, k, (offset) => this.em.f32Load(offset, 2));
+      return 'f32';
+    }
+    return flatLoad.apply(this, args);
+  };
+
+  // A local declared once as `uniform + this.thread.x` also keeps its lane 0 in an i32 local, so
+  // the reads built on it compute lane 0's index without 4-lane vector arithmetic.
+  const setVaryingScalar = proto.vSetVaryingScalar as SetVaryingScalar;
+  proto.vSetVaryingScalar = function (this: FunctionNodeInternals, ...args: Parameters<SetVaryingScalar>): void {
+    setVaryingScalar.apply(this, args);
+    const [name, wtype, gtype] = args;
+    if (!enabled || wtype !== 'vi32' || gtype !== 'Integer' || this.vMaskDepth !== 0 || this.vInfo === undefined) return;
+    this.snncLocals ??= collectLocals(this.getJsAST());
+    const init = this.snncLocals.get(name)?.init;
+    if (init === null || init === undefined || laneStride(this, init, new Set()) !== 1 || !hasLaneZero(this, init)) return;
+    const em = this.em;
+    const index = em.addLocal('i32');
+    emitLaneZero(this, init);
+    em.localSet(index);
+    (em.snncLaneZero ??= new Map()).set(name, index);
   };
 
   // A value read once for all 4 lanes is an f32.load followed by f32x4.splat. When the splat

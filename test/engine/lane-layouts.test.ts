@@ -1,7 +1,9 @@
-// The SIMD layout passes (split-weight-grad, pad-gradient-columns, time-major-linear) against
-// the reference engine. The small networks are built so that each pass rewrites at least one
-// layer: timed and static conv weight gradients, a padded and dilated conv input gradient, and
-// linear layers with and without a dropout before them.
+// The SIMD layout passes (split-weight-grad, pad-gradient-columns, time-major-linear) and the
+// template variants they lead to, against the reference engine. The small networks are built so
+// that each pass rewrites at least one layer: timed and static conv weight gradients, a padded and
+// dilated conv input gradient, and linear layers with and without a dropout before them. The
+// third network takes the other variant where one exists: a padded input gradient whose rows are
+// not a multiple of 4 cells, and a 3x3 pooling window whose neurons run in a loop.
 
 import { GPU } from 'gpu.js';
 import { test } from 'uvu';
@@ -39,6 +41,22 @@ function staticNetwork(): Network {
   return buildNetwork({ nSteps: 5, tauM: 5, tauS: 3, loss: 'count', nClass: 2, batchSize: 2, inputShape: [1, 10, 10] }, [conv1, output]);
 }
 
+/** Builds a static image into a padded conv, a 3x3 pooling, a padded conv with 3-column rows (15 cells) and one linear layer. */
+function oddRowNetwork(): Network {
+  const conv1 = buildConv('conv_1', [1, 9, 9], { outChannels: 3, kernelSize: [3, 3], padding: [1, 1], weightScale: 4, threshold: 0.5 });
+  const pool = buildPooling('pooling_1', conv1.outShape, { kernelSize: [3, 3] });
+  const conv2 = buildConv('conv_2', pool.outShape, { outChannels: 4, kernelSize: [3, 3], padding: [1, 1], weightScale: 4, threshold: 0.5 });
+  const output = buildLinear('output', conv2.outShape, { nOutputs: 2, weightScale: 2, threshold: 0.5 });
+  return buildNetwork({ nSteps: 5, tauM: 5, tauS: 3, loss: 'count', nClass: 2, batchSize: 2, inputShape: [1, 9, 9] }, [conv1, pool, conv2, output]);
+}
+
+/** Returns the source of the generated kernel `name` of `network`. */
+function kernelSource(network: Network, name: string): string {
+  const kernel = compileInMemory(network).manifest.kernels.find((candidate) => candidate.name === name);
+  assert.ok(kernel !== undefined, `no kernel ${name}`);
+  return kernel.source;
+}
+
 function opKinds(network: Network): string[] {
   return compileInMemory(network).irText.match(/snn\.[a-z_]+/g) ?? [];
 }
@@ -56,9 +74,20 @@ test('static network splits its weight gradient', () => {
   assert.match(irText, /%conv_1\.w\.grad\.lanes = snn\.conv_weight_grad\(%conv_1\.S\.grad/);
 });
 
+test('input gradient skips by quad on 4-cell rows', () => {
+  assert.match(kernelSource(eventNetwork(), 'conv_2_input_grad'), /const quad = this\.thread\.y;/);
+  assert.not.match(kernelSource(oddRowNetwork(), 'conv_2_input_grad'), /quad/);
+});
+
+test('pooling window interleaves up to 4 neurons', () => {
+  assert.match(kernelSource(eventNetwork(), 'conv_1_lif_pooling_1'), /let u_3 = 0\.0;/);
+  assert.not.match(kernelSource(oddRowNetwork(), 'conv_1_lif_pooling_1'), /u_0/);
+});
+
 const cases: [string, () => Network, number][] = [
   ['event network', eventNetwork, 11],
   ['static network', staticNetwork, 12],
+  ['odd-row network', oddRowNetwork, 13],
 ];
 
 for (const [name, build, seed] of cases) {
