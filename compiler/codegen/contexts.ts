@@ -485,7 +485,7 @@ function lifBackward(module: IrModule, group: KernelGroup, materialised: Set<str
     direct: null,
     pool: null,
   };
-  const stepFlags = Array.from({ length: T }, (_, k) => ({ k, guarded }));
+  const stepFlags = Array.from({ length: T }, (_, k) => ({ k }));
 
   if (source.kind === 'loss') {
     const loss = source.loss;
@@ -497,7 +497,7 @@ function lifBackward(module: IrModule, group: KernelGroup, materialised: Set<str
     if (kind === 'kernel') {
       const target = loss.attrs.target as number[];
       baked.push(`kernel-loss target [${target.map((value) => float(value)).join(', ')}]`);
-      lossValues.kernel = target.map((value, k) => ({ k, guarded, target: float(value) }));
+      lossValues.kernel = target.map((value, k) => ({ k, target: float(value) }));
     } else if (kind === 'count') {
       const desired = loss.attrs.desired as number;
       const undesired = loss.attrs.undesired as number;
