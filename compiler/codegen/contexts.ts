@@ -347,6 +347,16 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
       checkColumns: geometry.padX > 0,
       hasMasks: read.masks.length > 0,
       masks: read.masks.map(maskParam),
+      unrollRows: geometry.padY === 0 && geometry.padX === 0 && read.masks.length === 0,
+      windowTaps: Array.from({ length: geometry.kernelH * geometry.kernelW }, (_, index) => {
+        const ky = Math.floor(index / geometry.kernelW);
+        const kx = index % geometry.kernelW;
+        return {
+          weight: index,
+          source: ky * geometry.dilationY * inW * timeFactor + kx * geometry.dilationX * timeFactor,
+          accumulator: index % Math.min(MAX_ACCUMULATORS, geometry.kernelW),
+        };
+      }),
     },
   };
 }
