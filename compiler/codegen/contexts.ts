@@ -1080,7 +1080,7 @@ function adamw(module: IrModule, group: KernelGroup): KernelContext {
     group,
     template: 'adamw',
     params,
-    output: { buffer: bufferOf(module, op.operands[0]), perSample: 0, fixed: 3 * length },
+    output: { buffer: bufferOf(module, op.operands[0]), perSample: 0, fixed: 3 * length, grid: [length, 3] },
     header: header(
       module,
       group,
@@ -1088,7 +1088,7 @@ function adamw(module: IrModule, group: KernelGroup): KernelContext {
       params,
     ),
     values: {
-      summary: 'AdamW on the packed [weights, first moment, second moment] buffer: thread x < n writes the weight, then m, then v',
+      summary: `AdamW on the packed [weights, first moment, second moment] buffer; threads on a [${length}, 3] grid`,
       length: int(length),
       twiceLength: int(2 * length),
       beta1: float(beta1),
