@@ -7,7 +7,7 @@ export const MANIFEST_FORMAT = 'snnc-manifest';
 export const MANIFEST_VERSION = 1;
 
 export type KernelPhase = 'forward' | 'backward' | 'optimizer' | 'readback';
-export type ScalarName = 'gradScale' | 'lr' | 'biasCorrection1' | 'biasCorrection2' | 'inverseBatch';
+export type ScalarName = 'lr' | 'biasCorrection1' | 'biasCorrection2' | 'inverseBatch';
 
 export interface ManifestKernelArg {
   /** Parameter name in the kernel function. */
@@ -80,8 +80,8 @@ export interface Manifest {
   parameters: ManifestParameter[];
   feeds: { input: string; labels: string; masks: Record<string, string> };
   /**
-   * Kernel names in execution order; `host:loss` and `host:clip_scale` mark the host steps
-   * (the loss from the read-back output PSPs; the global norm and clipping scale).
+   * Kernel names in execution order; `host:loss` marks the host step that computes the loss from
+   * the read-back output PSPs. The optimizer phase ends with the clipping-scale kernel and AdamW.
    */
   schedule: { forward: string[]; backward: string[]; optimizer: string[]; evaluate: string[] };
   outputs: { outputPsp: string; weightGrads: Record<string, string>; gradSquares: Record<string, string> };

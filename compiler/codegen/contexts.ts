@@ -1062,6 +1062,31 @@ function sumSquares(module: IrModule, group: KernelGroup): KernelContext {
   };
 }
 
+function clipScale(module: IrModule, group: KernelGroup): KernelContext {
+  const op = findOp(module, group, ['clip_scale']);
+  const inputs = op.operands.map((operand, index) => {
+    const buffer = module.buffers?.find((candidate) => candidate.name === bufferOf(module, operand));
+    if (buffer === undefined) throw new Error(`codegen: no buffer planned for ${operand}`);
+    return { name: `squares${index}`, buffer: buffer.name, partials: buffer.fixed };
+  });
+  const params: KernelParam[] = inputs.map((input) => ({ name: input.name, buffer: input.buffer }));
+  const maxNorm = op.attrs.max_norm as number;
+  const eps = op.attrs.eps as number;
+  return {
+    group,
+    template: 'clip-scale',
+    params,
+    output: { buffer: bufferOf(module, op.results[0]), perSample: 0, fixed: 1 },
+    header: header(module, group, [`max norm ${maxNorm}`, `eps ${eps}`, `${inputs.length} gradients`], params),
+    values: {
+      summary: `scale = max_norm / (norm + eps) when the global gradient norm is above max_norm, else 1`,
+      inputs,
+      maxNorm: float(maxNorm),
+      eps: float(eps),
+    },
+  };
+}
+
 function adamw(module: IrModule, group: KernelGroup): KernelContext {
   const op = findOp(module, group, ['adamw']);
   const length = elementCount(tensorOf(module, op.operands[0]).shape, 1);
@@ -1069,7 +1094,7 @@ function adamw(module: IrModule, group: KernelGroup): KernelContext {
   const params: KernelParam[] = [
     { name: 'params', buffer: bufferOf(module, op.operands[0]) },
     { name: 'grad', buffer: bufferOf(module, op.operands[3]) },
-    { name: 'gradScale', scalar: 'gradScale' },
+    { name: 'scale', buffer: bufferOf(module, op.operands[4]) },
     { name: 'lr', scalar: 'lr' },
     { name: 'biasCorrection1', scalar: 'biasCorrection1' },
     { name: 'biasCorrection2', scalar: 'biasCorrection2' },
@@ -1152,6 +1177,9 @@ export function kernelContexts(module: IrModule): KernelContext[] {
         break;
       case 'sum-squares':
         contexts.push(sumSquares(module, group));
+        break;
+      case 'clip-scale':
+        contexts.push(clipScale(module, group));
         break;
       case 'adamw':
         contexts.push(adamw(module, group));

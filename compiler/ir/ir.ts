@@ -90,6 +90,7 @@ export type KernelKind =
   | 'pool-backward'
   | 'psp-view'
   | 'sum-squares'
+  | 'clip-scale'
   | 'adamw'
   | 'host';
 

@@ -332,17 +332,17 @@ function groupOptimizer(builder: GroupBuilder, module: IrModule): void {
           ops: [op.id],
           output: op.results[0],
           phase: 'optimizer',
-          reason: `one thread per chunk of ${SQUARES_CHUNK} gradient values sums their squares; the host adds the partial sums and checks them for NaN`,
+          reason: `one thread per chunk of ${SQUARES_CHUNK} gradient values sums their squares; the host reads the partial sums back and checks them for NaN`,
         });
         break;
       case 'clip_scale':
         builder.add({
-          name: 'host_clip_scale',
-          kind: 'host',
+          name: 'clip_scale',
+          kind: 'clip-scale',
           ops: [op.id],
-          output: '',
+          output: op.results[0],
           phase: 'optimizer',
-          reason: 'the global norm and clipping scale are one scalar, computed on the host from the read-back partial sums',
+          reason: 'one thread adds every partial sum of squares into the global norm and returns the clipping scale, so AdamW runs in the same pass as the gradients',
         });
         break;
       case 'adamw':

@@ -7,7 +7,7 @@ import { sampleSize, type Network } from '../../common/network';
 import { NonFiniteError, type Batch, type Engine, type OptimizerState, type PassOptions, type PassResult, type StepResult, type TensorMap } from '../engine';
 import { initialWeights } from '../init';
 import { lossAndGradient } from '../loss';
-import { ADAM_BETA1, ADAM_BETA2, CLIP_EPSILON, MAX_GRAD_NORM } from '../optimizer';
+import { ADAM_BETA1, ADAM_BETA2 } from '../optimizer';
 import { Rng } from '../rng';
 import type { KernelOutput, Manifest, ManifestKernel, ScalarName } from './manifest';
 import { setIntegerLocals } from './webasm-integers';
@@ -128,7 +128,7 @@ class GpuEngine implements ProfilingEngine {
   private readonly built = new Map<string, RunnableKernel>();
   private readonly buffers = new Map<string, DeviceValue>();
   private readonly kernelByName = new Map<string, ManifestKernel>();
-  private readonly scalars: Record<ScalarName, number> = { gradScale: 1, lr: 0, biasCorrection1: 1, biasCorrection2: 1, inverseBatch: 1 };
+  private readonly scalars: Record<ScalarName, number> = { lr: 0, biasCorrection1: 1, biasCorrection2: 1, inverseBatch: 1 };
   private readonly ones = new Map<string, Float32Array>();
   private step = 0;
   private readonly onDevice: boolean;
@@ -302,10 +302,19 @@ class GpuEngine implements ProfilingEngine {
   /** Runs the device kernels of `names` (host steps are skipped) and stores the buffers in `outputs`. */
   private async execute(names: string[], outputs: string[]): Promise<void> {
     const kernels = names.filter((name) => !name.startsWith('host:'));
-    if (!this.usePipelines) {
+    const results = this.usePipelines ? await this.runPipeline(kernels, outputs) : null;
+    if (results === null) {
       for (const name of kernels) await this.runKernel(name);
       return;
     }
+    for (const name of outputs) this.store(name, results.get(name) as DeviceValue);
+  }
+
+  /**
+   * Runs `kernels` as one gpu.js pipeline and returns the buffers in `outputs` without storing
+   * them, or null once pipelines are off because this one stalled.
+   */
+  private async runPipeline(kernels: string[], outputs: string[]): Promise<Map<string, DeviceValue> | null> {
     const plan = this.plan(kernels, outputs);
     const args = plan.inputs.map((input) => (input.scalar !== undefined ? this.scalars[input.scalar] : this.buffers.get(input.buffer as string)));
     let result: Record<string, unknown>;
@@ -318,10 +327,9 @@ class GpuEngine implements ProfilingEngine {
       if (!/barrier stalled/.test((error as Error).message)) throw error;
       this.options.log?.(`engine: ${(error as Error).message}; running kernel by kernel from now on`);
       this.usePipelines = false;
-      for (const name of kernels) await this.runKernel(name);
-      return;
+      return null;
     }
-    for (const name of outputs) this.store(name, flattenRows(result[name]) as DeviceValue);
+    return new Map(outputs.map((name) => [name, flattenRows(result[name]) as DeviceValue]));
   }
 
   /** Builds (once per kernel list) a gpu.js pipeline that runs `kernels` in order and returns `outputs`. */
@@ -379,7 +387,11 @@ class GpuEngine implements ProfilingEngine {
     this.feed(batch, options?.dropoutMasks);
     const { forward, backward } = this.manifest.schedule;
     await this.execute([...forward, ...backward, ...after], [this.manifest.outputs.outputPsp, ...outputs]);
+    return this.loss(batch);
+  }
 
+  /** Computes the loss from the stored output PSPs; throws `NonFiniteError` for a NaN or infinite loss. */
+  private async loss(batch: Batch): Promise<{ loss: number; outputPsp: Float32Array }> {
     // The loss gradient is computed inside the last neuron backward, so the host loss can come last.
     const outputPsp = await this.outputPsp(batch.size);
     const loss = lossAndGradient(this.network, outputPsp, batch.labels, batch.size).loss;
@@ -422,20 +434,38 @@ class GpuEngine implements ProfilingEngine {
   }
 
   async trainStep(batch: Batch, lr: number, options?: PassOptions): Promise<StepResult> {
-    const optimizer = this.manifest.schedule.optimizer;
-    const clip = optimizer.indexOf('host:clip_scale');
+    const { forward, backward, optimizer } = this.manifest.schedule;
+    // The clipping scale is a device kernel, so the AdamW kernels that follow it need no host step.
+    const firstUpdate = optimizer.findIndex((name) => this.kernelByName.get(name)?.kind === 'adamw');
     const squares = Object.values(this.manifest.outputs.gradSquares);
-    const grads = Object.values(this.manifest.outputs.weightGrads);
-    const { loss, outputPsp } = await this.forwardAndBackward(batch, options, optimizer.slice(0, clip), [...grads, ...squares]);
-
-    const gradNorm = await this.globalGradNorm();
-    this.step += 1;
-    this.scalars.gradScale = gradNorm > MAX_GRAD_NORM ? MAX_GRAD_NORM / (gradNorm + CLIP_EPSILON) : 1;
+    const parameters = this.manifest.parameters.map((parameter) => parameter.buffer);
+    const step = this.step + 1;
     this.scalars.lr = lr;
-    this.scalars.biasCorrection1 = 1 - Math.pow(ADAM_BETA1, this.step);
-    this.scalars.biasCorrection2 = 1 - Math.pow(ADAM_BETA2, this.step);
+    this.scalars.biasCorrection1 = 1 - Math.pow(ADAM_BETA1, step);
+    this.scalars.biasCorrection2 = 1 - Math.pow(ADAM_BETA2, step);
 
-    await this.execute(optimizer.slice(clip + 1), this.manifest.parameters.map((parameter) => parameter.buffer));
+    if (this.usePipelines) {
+      // One pipeline runs the whole step. The updated parameters are kept only after the host
+      // has checked the loss and the gradient for NaN and infinity, so a bad step changes nothing.
+      this.feed(batch, options?.dropoutMasks);
+      const kernels = [...forward, ...backward, ...optimizer].filter((name) => !name.startsWith('host:'));
+      const results = await this.runPipeline(kernels, [this.manifest.outputs.outputPsp, ...squares, ...parameters]);
+      if (results !== null) {
+        for (const name of [this.manifest.outputs.outputPsp, ...squares]) this.store(name, results.get(name) as DeviceValue);
+        const { loss, outputPsp } = await this.loss(batch);
+        const gradNorm = await this.globalGradNorm();
+        for (const name of parameters) this.store(name, results.get(name) as DeviceValue);
+        this.step = step;
+        await this.refreshHostParameters();
+        return { loss, outputPsp, gradNorm };
+      }
+    }
+
+    // Kernel by kernel: the gradient is checked before any AdamW kernel runs.
+    const { loss, outputPsp } = await this.forwardAndBackward(batch, options, optimizer.slice(0, firstUpdate), squares);
+    const gradNorm = await this.globalGradNorm();
+    await this.execute(optimizer.slice(firstUpdate), parameters);
+    this.step = step;
     await this.refreshHostParameters();
     return { loss, outputPsp, gradNorm };
   }
