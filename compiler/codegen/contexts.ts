@@ -900,12 +900,19 @@ function padColumns(module: IrModule, group: KernelGroup, materialised: Set<stri
   const params: KernelParam[] = [{ name: 'source', buffer: bufferOf(module, read.source) }, ...maskParams(read)];
   const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'px', size: paddedW }] : [{ name: 'px', size: paddedW }];
   const threads = threadLayout(module, op.results[0], columnAxes, { name: 'y', size: height }, [{ name: 'c', size: channels }], 'n');
+  // Where the padding ends on whole SIMD steps (quads of 4 cells), the threads run on a
+  // [4, quads per padded row, rows] grid: a quad is then either all padding or all copied, the
+  // same for its 4 lanes, and the copy is one vector load.
+  const cellsPerColumn = timed ? T : 1;
+  const aligned = [paddedW, left, left + width].every((columns) => (columns * cellsPerColumn) % SIMD_WIDTH === 0);
+  const quadGrid = aligned && read.masks.length === 0;
+  const output: KernelOutput = quadGrid ? { ...outputTerms(module, op.results[0]), grid: [SIMD_WIDTH, (paddedW * cellsPerColumn) / SIMD_WIDTH] } : threads.output;
 
   return {
     group,
     template: 'pad-columns',
     params,
-    output: threads.output,
+    output,
     header: header(module, group, [`[${channels}, ${height}, ${width}] to width ${paddedW}`, `${left} zero columns left, ${op.attrs.right as number} right`, timed ? `T ${T}` : 'static'], params),
     values: {
       summary: `padded[n, c, y, px${timed ? ', t' : ''}] = in[n, c, y, px - ${left}${timed ? ', t' : ''}]${read.masks.length > 0 ? ' * mask[n, c, y, px - ' + left + ']' : ''} inside the row, else 0`,
@@ -918,6 +925,11 @@ function padColumns(module: IrModule, group: KernelGroup, materialised: Set<stri
       left,
       leftEnd: left + width,
       masks: read.masks.map(maskParam),
+      quadGrid,
+      quadWidth: SIMD_WIDTH,
+      rowCells: width * cellsPerColumn,
+      firstQuad: (left * cellsPerColumn) / SIMD_WIDTH,
+      endQuad: ((left + width) * cellsPerColumn) / SIMD_WIDTH,
     },
   };
 }

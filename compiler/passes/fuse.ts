@@ -48,7 +48,7 @@ function layerPart(op: Op): string {
  * 4-lane gather.
  */
 const CONV_GRID_REASON =
-  'threads on a [column and step, row, sample and channel] grid where a row is a multiple of 4 cells, so weight reads and row bounds are the same for the 4 cells of a SIMD step';
+  'threads on a 3-D grid whose x axis is a multiple of 4 cells of one row, so weight reads and row bounds are the same for the 4 cells of a SIMD step';
 
 function synapseReason(ops: Op[], isStatic: boolean): string {
   const parts = [

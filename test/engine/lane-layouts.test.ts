@@ -3,7 +3,8 @@
 // that each pass rewrites at least one layer: timed and static conv weight gradients, a padded and
 // dilated conv input gradient, and linear layers with and without a dropout before them. The
 // third network takes the other variant where one exists: a padded input gradient whose rows are
-// not a multiple of 4 cells, and a 3x3 pooling window whose neurons run in a loop.
+// not a multiple of 4 cells, and a 3x3 pooling window whose neurons run in a loop. The fourth, a
+// small copy of the MNIST network, pads its gradient by whole SIMD steps.
 
 import { GPU } from 'gpu.js';
 import { test } from 'uvu';
@@ -50,6 +51,15 @@ function oddRowNetwork(): Network {
   return buildNetwork({ nSteps: 5, tauM: 5, tauS: 3, loss: 'count', nClass: 2, batchSize: 2, inputShape: [1, 9, 9] }, [conv1, pool, conv2, output]);
 }
 
+/** Builds a static image into a 5x5 conv, a 2x2 pooling, an unpadded 5x5 conv with 4-column output rows and one linear layer. */
+function mnistLikeNetwork(): Network {
+  const conv1 = buildConv('conv_1', [1, 20, 20], { outChannels: 3, kernelSize: [5, 5], weightScale: 4, threshold: 0.5 });
+  const pool = buildPooling('pooling_1', conv1.outShape, { kernelSize: [2, 2] });
+  const conv2 = buildConv('conv_2', pool.outShape, { outChannels: 4, kernelSize: [5, 5], weightScale: 4, threshold: 0.5 });
+  const output = buildLinear('output', conv2.outShape, { nOutputs: 2, weightScale: 2, threshold: 0.5 });
+  return buildNetwork({ nSteps: 5, tauM: 5, tauS: 3, loss: 'kernel', nClass: 2, batchSize: 2, inputShape: [1, 20, 20] }, [conv1, pool, conv2, output]);
+}
+
 /** Returns the source of the generated kernel `name` of `network`. */
 function kernelSource(network: Network, name: string): string {
   const kernel = compileInMemory(network).manifest.kernels.find((candidate) => candidate.name === name);
@@ -79,6 +89,11 @@ test('input gradient skips by quad on 4-cell rows', () => {
   assert.not.match(kernelSource(oddRowNetwork(), 'conv_2_input_grad'), /quad/);
 });
 
+test('gradient padding copies by quad when aligned', () => {
+  assert.match(kernelSource(mnistLikeNetwork(), 'conv_2_grad_padded'), /const quad = this\.thread\.y;/);
+  assert.not.match(kernelSource(eventNetwork(), 'conv_2_grad_padded'), /quad/);
+});
+
 test('pooling window interleaves up to 4 neurons', () => {
   assert.match(kernelSource(eventNetwork(), 'conv_1_lif_pooling_1'), /let u_3 = 0\.0;/);
   assert.not.match(kernelSource(oddRowNetwork(), 'conv_1_lif_pooling_1'), /u_0/);
@@ -88,6 +103,7 @@ const cases: [string, () => Network, number][] = [
   ['event network', eventNetwork, 11],
   ['static network', staticNetwork, 12],
   ['odd-row network', oddRowNetwork, 13],
+  ['MNIST-like network', mnistLikeNetwork, 14],
 ];
 
 for (const [name, build, seed] of cases) {
