@@ -11,6 +11,7 @@ import { ADAM_BETA1, ADAM_BETA2 } from '../optimizer';
 import { Rng } from '../rng';
 import type { KernelOutput, Manifest, ManifestKernel, ScalarName } from './manifest';
 import { setIntegerLocals } from './webasm-integers';
+import { returnFlatResults } from './webasm-flat-results';
 import { setVectorLoads } from './webasm-vector-loads';
 
 /** The exports of a generated `kernels.js`: kernel functions by name. */
@@ -176,7 +177,10 @@ class GpuEngine implements ProfilingEngine {
       loopMaxIterations: 1 << 20,
     };
     const create = this.options.gpu.createKernel as unknown as (fn: unknown, settings: unknown) => RunnableKernel;
-    return create.call(this.options.gpu, kernelFunction(kernel, kernels), settings);
+    const built = create.call(this.options.gpu, kernelFunction(kernel, kernels), settings);
+    // Rows of 4 cells would cost more to build and join than the kernel takes to run.
+    if (this.backend === 'webasm') returnFlatResults(built);
+    return built;
   }
 
   private outputSize(output: KernelOutput): number {
