@@ -30,13 +30,14 @@ export const WORKLOADS: Workload[] = [
     network: '15C5-P2-40C5-P2-300-10, T 5',
     rounds: 5,
     steps: 5,
-    note: '5 rounds instead of 3, because single runs of either program vary by up to 20% on a shared 2-core machine and the ratio compares medians',
+    note: 'Five rounds instead of 3, because single runs of either program vary by up to 20% on a shared 2-core machine and the ratio compares medians.',
   },
   {
     name: 'cifar10',
     spec: 'specs/cifar10.yaml',
-    // The published batch is 50, but one snnc training step of batch 10 already takes about 7 minutes on webasm
-    // on a 2-core CPU (an estimate from the 42 s of a batch-1 step).
+    // The published batch is 50, but one snnc training step at batch 10 already takes about 20 s on
+    // webasm on a 2-core CPU, and at batch 50 the buffers (about 2.9 GiB) exceed what one fused
+    // webasm pipeline may use, so the engine would run kernel by kernel.
     batch: 10,
     network: '96C3-256C3-P2-384C3-P2-384C3-256C3-1024-1024-10, padding 1, dropout 0.2, T 5',
     rounds: 1,
