@@ -12,10 +12,15 @@
 // lane-dependent branch or loop, and in a kernel with a lane-dependent early return. Then
 // an off lane's index need not lie in the array, and lane 0's may not either.
 //
+// In the code V8 (Node 20) compiles from these modules, loop-invariant code stays inside the
+// loops, so the override also makes each read cheap to address: lane 0's index comes from i32
+// copies of the locals it is built from, not from 4-lane vector arithmetic, and the constant k
+// of `base + k` goes into the load's offset.
+//
 // NOTE: this relies on internal methods of gpu.js 2.24.1's WebAssemblyFunctionNode (its
-// gather, index emission and variance analysis). Without them the engine logs one line and
-// keeps gpu.js's gathers. If a later gpu.js keeps the names but changes what they do, only
-// the webasm golden and random-network tests would notice.
+// gather, flat load, index emission, varying declarations and variance analysis). Without
+// them the engine logs one line and keeps gpu.js's gathers. If a later gpu.js keeps the names
+// but changes what they do, only the webasm golden and random-network tests would notice.
 
 import { overrideTarget, type FunctionNodeClass } from './webasm-function-node';
 
@@ -73,7 +78,8 @@ interface FunctionNodeInternals {
   snncLocals?: Map<string, Definition>;
 }
 
-type Gather = (
+/** gpu.js's emitter of one array read (its gather, and its load of a read that is the same in every lane). */
+type ArrayRead = (
   this: FunctionNodeInternals,
   table: string,
   name: string,
@@ -89,16 +95,6 @@ interface Definition {
   stride?: number | null;
 }
 
-
-type FlatLoad = (
-  this: FunctionNodeInternals,
-  table: string,
-  name: string,
-  xProperty: AstNode,
-  yProperty: AstNode | undefined,
-  zProperty: AstNode | undefined,
-  mNode: AstNode,
-) => string;
 
 type SetVaryingScalar = (this: FunctionNodeInternals, name: string, wtype: string, gtype: string, emitInit: () => void) => void;
 
@@ -300,8 +296,8 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
   if ('reason' in target) return notice(target.reason);
   const proto = target.proto;
 
-  const gather = proto.vGather as Gather;
-  proto.vGather = function (this: FunctionNodeInternals, ...args: Parameters<Gather>): string {
+  const gather = proto.vGather as ArrayRead;
+  proto.vGather = function (this: FunctionNodeInternals, ...args: Parameters<ArrayRead>): string {
     const [table, name, xProperty, yProperty, zProperty] = args;
     const layout = this.assembler?.layout?.[table]?.[name];
     const contiguous = enabled && layout !== undefined && yProperty === undefined && zProperty === undefined
@@ -330,8 +326,8 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
   // A read with the same index in every lane, or in the scalar code: `base + k` shares base's
   // address arithmetic with the other reads of base. Under a lane mask gpu.js clamps the index,
   // so those reads stay as they are.
-  const flatLoad = proto.emitFlatLoad as FlatLoad;
-  proto.emitFlatLoad = function (this: FunctionNodeInternals, ...args: Parameters<FlatLoad>): string {
+  const flatLoad = proto.emitFlatLoad as ArrayRead;
+  proto.emitFlatLoad = function (this: FunctionNodeInternals, ...args: Parameters<ArrayRead>): string {
     const [table, name, xProperty, yProperty, zProperty] = args;
     const layout = this.assembler?.layout?.[table]?.[name];
     const { base, k } = splitOffset(xProperty);
