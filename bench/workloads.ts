@@ -50,8 +50,9 @@ export const WORKLOADS: Workload[] = [
     },
     note:
       'One round of one timed step. The snnc step is its first one, so it includes building the ' +
-      'gpu.js kernels (about 10 s, measured at batch 1), because a warm-up step would add minutes. ' +
-      'No per-kernel profile is taken, for the same reason.',
+      'gpu.js kernels, because a warm-up step would add the time of another step (in one run with a ' +
+      'warm-up step, the timed step took about 17 s at batch 10). No per-kernel profile is ' +
+      'taken, for the same reason.',
   },
 ];
 
