@@ -1,5 +1,5 @@
-// A NaN that reaches a weight gradient stops the training step with `NonFiniteError` naming
-// a layer, before any weight changes.
+// A NaN that reaches the loss or a weight gradient stops the training step with
+// `NonFiniteError` naming a layer, before any weight changes.
 
 import { GPU } from 'gpu.js';
 import { test } from 'uvu';
@@ -37,5 +37,39 @@ for (const backend of ['cpu', 'webasm'] as const) {
     engine.dispose();
   });
 }
+
+test('NaN gradient with a finite loss keeps the weights on webasm', async () => {
+  const { golden, network } = loadGoldenCases().find((entry) => entry.file === 'tiny_mlp_count.json') ?? loadGoldenCases()[0];
+  const { manifest } = compileInMemory(network);
+  const kernels: GeneratedKernels = {};
+  for (const kernel of manifest.kernels) kernels[kernel.name] = new Function(`return ${kernel.source}`)();
+  // The pipeline runs as usual, then one layer's partial sums of squares come back as NaN, as
+  // they would after an overflow in that layer's gradient.
+  const gpu = new GPU({ mode: 'webasm' });
+  const createPipeline = gpu.createPipeline.bind(gpu) as (fn: unknown) => (...args: unknown[]) => Promise<Record<string, unknown>>;
+  const [poisonedLayer, poisonedBuffer] = Object.entries(manifest.outputs.gradSquares)[0];
+  (gpu as unknown as { createPipeline: unknown }).createPipeline = (fn: unknown) => {
+    const run = createPipeline(fn);
+    return async (...args: unknown[]) => {
+      const result = await run(...args);
+      if (poisonedBuffer in result) result[poisonedBuffer] = new Float32Array((result[poisonedBuffer] as Float32Array).length).fill(NaN);
+      return result;
+    };
+  };
+  const engine = await createEngine(manifest as Manifest, kernels, { gpu, backend: 'webasm', batchSize: golden.batch });
+  const before = engine.getWeights();
+
+  try {
+    await engine.trainStep({ size: golden.batch, input: golden.images, labels: golden.labels }, 0.001);
+    assert.unreachable('a NaN gradient must stop the step');
+  } catch (error) {
+    assert.instance(error, NonFiniteError);
+    assert.is((error as NonFiniteError).where, poisonedLayer);
+  }
+  const after = engine.getWeights();
+  for (const layer of Object.keys(before)) assert.equal(Array.from(after[layer]), Array.from(before[layer]), `weights of ${layer} changed`);
+  assert.is(engine.getOptimizerState().step, 0);
+  engine.dispose();
+});
 
 test.run();
