@@ -36,8 +36,8 @@ export const WORKLOADS: Workload[] = [
     name: 'cifar10',
     spec: 'specs/cifar10.yaml',
     // The published batch is 50, but one snnc training step at batch 10 already takes about 20 s on
-    // webasm on a 2-core CPU, and at batch 50 the buffers (about 2.9 GiB) exceed what one fused
-    // webasm pipeline may use, so the engine would run kernel by kernel.
+    // webasm on a 2-core CPU. At batch 50 the buffers (about 2.9 GiB) exceed what one fused webasm
+    // pipeline may use, so the engine would run kernel by kernel.
     batch: 10,
     network: '96C3-256C3-P2-384C3-P2-384C3-256C3-1024-1024-10, padding 1, dropout 0.2, T 5',
     rounds: 1,

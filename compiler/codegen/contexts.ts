@@ -160,7 +160,7 @@ function forwardSteps(module: IrModule, lif: Op, read: ElementwiseRead, keepTrac
  */
 const MAX_INTERLEAVED_NEURONS = 4;
 
-/** Per-step contexts of a pooling window's neurons run side by side, with each neuron's offset from the first. */
+/** Builds the per-step contexts of a pooling window's neurons, run side by side, and each neuron's offset from the first. */
 function interleavedWindow(module: IrModule, lif: Op, read: ElementwiseRead, kernel: [number, number], width: number) {
   const neurons = [];
   for (let ky = 0; ky < kernel[0]; ky++) {
@@ -307,6 +307,7 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
   const [outChannels, outH, outW] = planeShape(outShape);
   const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'ox', size: outW }] : [{ name: 'ox', size: outW }];
   const threads = threadLayout(module, op.results[0], columnAxes, { name: 'oy', size: outH }, [{ name: 'co', size: outChannels }], 'n');
+  const tapSums = accumulatorValues(geometry.kernelW);
   return {
     group,
     template: 'conv-forward',
@@ -332,10 +333,10 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
       padColumns: geometry.padX * timeFactor,
       sourcePlane: inH * inW * timeFactor,
       sourceRow: inW * timeFactor,
-      ...accumulatorValues(geometry.kernelW),
+      ...tapSums,
       taps: Array.from({ length: geometry.kernelW }, (_, kx) => ({
         kx,
-        accumulator: kx % Math.min(MAX_ACCUMULATORS, geometry.kernelW),
+        accumulator: kx % tapSums.accumulatorCount,
         column: kx * geometry.dilationX,
         sourceOffset: kx * geometry.dilationX * timeFactor,
       })),
@@ -354,7 +355,7 @@ function synapseForward(module: IrModule, group: KernelGroup, materialised: Set<
         return {
           weight: index,
           source: ky * geometry.dilationY * inW * timeFactor + kx * geometry.dilationX * timeFactor,
-          accumulator: index % Math.min(MAX_ACCUMULATORS, geometry.kernelW),
+          accumulator: index % tapSums.accumulatorCount,
         };
       }),
     },
@@ -901,7 +902,7 @@ function padColumns(module: IrModule, group: KernelGroup, materialised: Set<stri
   const columnAxes: IndexAxis[] = timed ? [{ name: 't', size: T }, { name: 'px', size: paddedW }] : [{ name: 'px', size: paddedW }];
   const threads = threadLayout(module, op.results[0], columnAxes, { name: 'y', size: height }, [{ name: 'c', size: channels }], 'n');
   // Where the padding ends on whole SIMD steps (quads of 4 cells), the threads run on a
-  // [4, quads per padded row, rows] grid: a quad is then either all padding or all copied, the
+  // [4, quads per padded row, rows] grid. A quad is then either all padding or all copied, the
   // same for its 4 lanes, and the copy is one vector load.
   const cellsPerColumn = timed ? T : 1;
   const aligned = [paddedW, left, left + width].every((columns) => (columns * cellsPerColumn) % SIMD_WIDTH === 0);
@@ -1078,7 +1079,7 @@ function clipScale(module: IrModule, group: KernelGroup): KernelContext {
   const op = findOp(module, group, ['clip_scale']);
   const inputs = op.operands.map((operand, index) => {
     const buffer = module.buffers?.find((candidate) => candidate.name === bufferOf(module, operand));
-    if (buffer === undefined) throw new Error(`codegen: no buffer planned for ${operand}`);
+    if (buffer === undefined) throw new Error(`codegen: no buffer is planned for ${operand}; run the plan-buffers pass first`);
     return { name: `squares${index}`, buffer: buffer.name, partials: buffer.fixed };
   });
   const params: KernelParam[] = inputs.map((input) => ({ name: input.name, buffer: input.buffer }));

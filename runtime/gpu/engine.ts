@@ -394,7 +394,7 @@ class GpuEngine implements ProfilingEngine {
     return this.loss(batch);
   }
 
-  /** Computes the loss from the stored output PSPs; throws `NonFiniteError` for a NaN or infinite loss. */
+  /** Computes the loss from the stored output PSPs. Throws `NonFiniteError` for a NaN or infinite loss. */
   private async loss(batch: Batch): Promise<{ loss: number; outputPsp: Float32Array }> {
     // The loss gradient is computed inside the last neuron backward, so the host loss can come last.
     const outputPsp = await this.outputPsp(batch.size);

@@ -22,7 +22,7 @@ interface KernelInstance {
 const FLAT = Symbol.for('snnc.webasm-flat-results');
 const INSTALLED = Symbol.for('snnc.webasm-flat-results.installed');
 
-/** Installs the override once per process; returns false when this gpu.js lacks what it patches. */
+/** Installs the override once per process. Returns false when this gpu.js lacks what it patches. */
 function install(): boolean {
   const kernelClass = (gpujs as unknown as Record<string, { prototype: Record<string | symbol, unknown> } | undefined>).WebAssemblyKernel;
   const proto = kernelClass?.prototype;

@@ -16,7 +16,7 @@
 // them the engine logs one line and keeps float indices. If a later gpu.js keeps the names but
 // changes what they do, only the webasm golden and random-network tests would notice.
 
-import { overrideTarget, type FunctionNodeClass } from './webasm-function-node';
+import { installOverride, type FunctionNodeClass } from './webasm-function-node';
 
 interface AstNode {
   type: string;
@@ -88,10 +88,12 @@ function notice(reason: string): string {
 export function setIntegerLocals(on: boolean, functionNode?: FunctionNodeClass): string | null {
   enabled = on;
   if (!on) return null;
-  const target = overrideTarget(functionNode, REQUIRED, INSTALLED);
-  if ('installed' in target) return null;
-  if ('reason' in target) return notice(target.reason);
-  const proto = target.proto;
+  const reason = installOverride(functionNode, REQUIRED, INSTALLED, patch);
+  return reason === null ? null : notice(reason);
+}
+
+/** Replaces gpu.js's methods on `proto` with the override's, which read `enabled` on every call. */
+function patch(proto: Record<string | symbol, unknown>): void {
 
   const declareScalar = proto.stmtVariableDeclaration as DeclareScalar;
   const declareVarying = proto.vDeclareVarying as DeclareVarying;
@@ -128,6 +130,4 @@ export function setIntegerLocals(on: boolean, functionNode?: FunctionNodeClass):
     });
   };
 
-  proto[INSTALLED] = true;
-  return null;
 }

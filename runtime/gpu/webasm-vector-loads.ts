@@ -13,7 +13,7 @@
 // an off lane's index need not lie in the array, and lane 0's may not either.
 //
 // In the code V8 (Node 20) compiles from these modules, loop-invariant code stays inside the
-// loops, so the override also makes each read cheap to address: lane 0's index comes from i32
+// loops, so the override also makes each read cheap to address. Lane 0's index comes from i32
 // copies of the locals it is built from, not from 4-lane vector arithmetic, and the constant k
 // of `base + k` goes into the load's offset.
 //
@@ -22,7 +22,7 @@
 // them the engine logs one line and keeps gpu.js's gathers. If a later gpu.js keeps the names
 // but changes what they do, only the webasm golden and random-network tests would notice.
 
-import { overrideTarget, type FunctionNodeClass } from './webasm-function-node';
+import { installOverride, type FunctionNodeClass } from './webasm-function-node';
 
 interface AstNode {
   type: string;
@@ -291,10 +291,12 @@ function notice(reason: string): string {
 export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): string | null {
   enabled = on;
   if (!on) return null;
-  const target = overrideTarget(functionNode, REQUIRED, INSTALLED);
-  if ('installed' in target) return null;
-  if ('reason' in target) return notice(target.reason);
-  const proto = target.proto;
+  const reason = installOverride(functionNode, REQUIRED, INSTALLED, patch);
+  return reason === null ? null : notice(reason);
+}
+
+/** Replaces gpu.js's methods on `proto` with the override's, which read `enabled` on every call. */
+function patch(proto: Record<string | symbol, unknown>): void {
 
   const gather = proto.vGather as ArrayRead;
   proto.vGather = function (this: FunctionNodeInternals, ...args: Parameters<ArrayRead>): string {
@@ -374,8 +376,6 @@ export function setVectorLoads(on: boolean, functionNode?: FunctionNodeClass): s
     return coerce.call(this, from, to);
   };
 
-  proto[INSTALLED] = true;
-  return null;
 }
 
 /** Records where each f32.load starts and ends, once per emitter class. */

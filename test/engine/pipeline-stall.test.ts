@@ -1,6 +1,5 @@
-// A webasm pipeline whose barrier stalls: the engine logs one line, runs the same training
-// step kernel by kernel, and keeps running kernel by kernel, with the same results as an
-// engine whose pipelines work.
+// A webasm pipeline whose barrier stalls: the engine logs one line and runs that training step
+// and the later ones kernel by kernel, with the same results as an engine whose pipelines work.
 
 import { GPU } from 'gpu.js';
 import { test } from 'uvu';

@@ -1,5 +1,5 @@
 // WebAssembly flat results: a kernel marked by returnFlatResults returns its [x, y, z] output as
-// one Float32Array in row-major order; an unmarked kernel keeps gpu.js's rows.
+// one Float32Array in row-major order. An unmarked kernel keeps gpu.js's rows.
 
 import { GPU } from 'gpu.js';
 import { test } from 'uvu';
